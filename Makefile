@@ -1,0 +1,35 @@
+# `make run` and `make test` are all a newcomer needs; see README.md.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+DEV := DEBUG=1
+
+.PHONY: run test lint check clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.requirements: requirements.txt | $(BIN)/python
+	$(BIN)/pip install -r requirements.txt
+	touch $@
+
+$(VENV)/.requirements-dev: requirements.txt requirements-dev.txt | $(BIN)/python
+	$(BIN)/pip install -r requirements-dev.txt
+	touch $@ $(VENV)/.requirements
+
+run: $(VENV)/.requirements
+	$(DEV) $(BIN)/python manage.py migrate --noinput
+	$(DEV) $(BIN)/python manage.py seed_demo
+	@echo "Open http://127.0.0.1:8000/ and log in with a user printed above."
+	$(DEV) $(BIN)/python manage.py runserver 127.0.0.1:8000
+
+test: $(VENV)/.requirements-dev
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: $(VENV)/.requirements-dev
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(DEV) $(BIN)/python manage.py makemigrations --check --dry-run
+
+clean:
+	rm -rf $(VENV) db.sqlite3 staticfiles .pytest_cache .ruff_cache

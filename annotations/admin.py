@@ -1,0 +1,210 @@
+from django.contrib import admin, messages
+from django.contrib.auth import get_user_model
+from django.contrib.auth.admin import UserAdmin
+from django.contrib.auth.models import Group
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils.translation import gettext_lazy as _
+
+from . import services
+from .models import Article, AuditEvent, Label, Role, Span
+
+User = get_user_model()
+
+
+def _role_action(role: str, grant: bool):
+    def action(modeladmin, request, queryset):
+        group = Group.objects.get(name=role)
+        for user in queryset:
+            if grant:
+                user.groups.add(group)
+            else:
+                user.groups.remove(group)
+        verb = _("granted to") if grant else _("revoked from")
+        modeladmin.message_user(
+            request, f"{Role(role).label} {verb} {queryset.count()}", messages.SUCCESS
+        )
+
+    action.__name__ = f"{'grant' if grant else 'revoke'}_{role}"
+    action.short_description = (
+        _("Grant the %(role)s role") if grant else _("Revoke the %(role)s role")
+    ) % {"role": Role(role).label.lower()}
+    return action
+
+
+class RoleFilter(admin.SimpleListFilter):
+    title = _("role")
+    parameter_name = "role"
+
+    def lookups(self, request, model_admin):
+        return [*Role.choices, ("admin", _("Admin")), ("none", _("No role"))]
+
+    def queryset(self, request, queryset):
+        if self.value() == "admin":
+            return queryset.filter(is_staff=True)
+        if self.value() == "none":
+            return queryset.filter(is_staff=False, groups__isnull=True)
+        if self.value():
+            return queryset.filter(groups__name=self.value())
+        return queryset
+
+
+admin.site.unregister(User)
+
+
+@admin.register(User)
+class NewsroomUserAdmin(UserAdmin):
+    list_display = [
+        "username",
+        "email",
+        "first_name",
+        "last_name",
+        "roles",
+        "is_active",
+    ]
+    list_filter = [RoleFilter, "is_active", "is_staff"]
+    search_fields = ["username", "first_name", "last_name", "email"]
+    actions = [
+        _role_action(role, grant) for grant in (True, False) for role in Role.values
+    ]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("groups")
+
+    @admin.display(description=_("roles"))
+    def roles(self, user):
+        names = [g.name for g in user.groups.all()]
+        if user.is_staff:
+            names.append("admin")
+        return ", ".join(sorted(names)) or "—"
+
+
+@admin.register(Label)
+class LabelAdmin(admin.ModelAdmin):
+    list_display = ["name", "slug", "colour", "shortcut", "order"]
+    list_editable = ["colour", "shortcut", "order"]
+    prepopulated_fields = {"slug": ["name"]}
+    search_fields = ["name", "slug"]
+
+
+@admin.register(Article)
+class ArticleAdmin(admin.ModelAdmin):
+    list_display = [
+        "title",
+        "outlet",
+        "language",
+        "uploaded_by",
+        "created_at",
+        "is_deleted",
+    ]
+    list_filter = ["is_deleted", "language", "outlet", "uploaded_by"]
+    search_fields = ["title", "outlet", "byline", "source_url"]
+    date_hierarchy = "created_at"
+    list_select_related = ["uploaded_by"]
+    actions = ["restore"]
+    readonly_fields = [f.name for f in Article._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        # Changes go through the app so they are validated and audited.
+        return False
+
+    def delete_model(self, request, obj):
+        services.article_delete(article=obj, user=request.user)
+
+    def delete_queryset(self, request, queryset):
+        with transaction.atomic():
+            for article in queryset:
+                services.article_delete(article=article, user=request.user)
+
+    @admin.action(description=_("Restore the selected deleted articles"))
+    def restore(self, request, queryset):
+        restored = 0
+        for article in queryset.filter(is_deleted=True):
+            before = article.snapshot()
+            article.is_deleted = False
+            article.deleted_at = None
+            article.save(update_fields=["is_deleted", "deleted_at", "updated_at"])
+            AuditEvent.record(
+                actor=request.user,
+                action=AuditEvent.Action.UPDATE,
+                obj=article,
+                before=before,
+                after=article.snapshot(),
+                article_id=article.pk,
+            )
+            restored += 1
+        self.message_user(request, _("%(n)d articles restored.") % {"n": restored})
+
+
+@admin.register(Span)
+class SpanAdmin(admin.ModelAdmin):
+    list_display = [
+        "id",
+        "article",
+        "label",
+        "start",
+        "end",
+        "text",
+        "status",
+        "created_by",
+        "reviewed_by",
+    ]
+    list_filter = [
+        "status",
+        "label",
+        "entity_type",
+        "article__language",
+        "created_by",
+        "reviewed_by",
+    ]
+    search_fields = ["text", "article__title"]
+    list_select_related = ["article", "label", "created_by", "reviewed_by"]
+    readonly_fields = [f.name for f in Span._meta.fields]
+    raw_id_fields = ["article", "source"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        # Changes go through the app so they are validated and audited.
+        return False
+
+    def delete_model(self, request, obj):
+        try:
+            services.span_delete(span=obj, user=request.user)
+        except ValidationError as exc:
+            self.message_user(request, "; ".join(exc.messages), messages.ERROR)
+
+    def delete_queryset(self, request, queryset):
+        for span in queryset:
+            self.delete_model(request, span)
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(admin.ModelAdmin):
+    list_display = [
+        "created_at",
+        "actor_username",
+        "action",
+        "object_type",
+        "object_id",
+        "article_id",
+        "object_repr",
+    ]
+    list_filter = ["action", "object_type", "created_at"]
+    search_fields = ["actor_username", "object_repr", "=object_id", "=article_id"]
+    date_hierarchy = "created_at"
+    readonly_fields = [f.name for f in AuditEvent._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        # Changes go through the app so they are validated and audited.
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

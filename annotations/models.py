@@ -1,0 +1,421 @@
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import RegexValidator
+from django.db import models
+from django.db.models import Count, F, Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from . import text as text_utils
+
+
+class Role(models.TextChoices):
+    """Roles are Django groups; admins are staff users, not a group."""
+
+    EDITOR = "editor", gettext_lazy("Editor")
+    REVIEWER = "reviewer", gettext_lazy("Reviewer")
+    CONSUMER = "consumer", gettext_lazy("Data consumer")
+
+
+ENTITY_SLUG = "entity"
+
+language_validator = RegexValidator(
+    r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$",
+    gettext_lazy("Enter a language code such as “fr”, “en” or “pt-BR”."),
+)
+colour_validator = RegexValidator(
+    r"^#[0-9a-fA-F]{6}$", gettext_lazy("Enter a colour as #rrggbb.")
+)
+shortcut_validator = RegexValidator(
+    r"^[a-z0-9]?$", gettext_lazy("A shortcut is one lower-case letter or digit.")
+)
+
+
+class Label(models.Model):
+    name = models.CharField(max_length=50, unique=True)
+    slug = models.SlugField(max_length=50, unique=True)
+    colour = models.CharField(max_length=7, validators=[colour_validator])
+    shortcut = models.CharField(
+        max_length=1, blank=True, validators=[shortcut_validator]
+    )
+    description = models.TextField(blank=True)
+    order = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["order", "name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["shortcut"],
+                condition=~Q(shortcut=""),
+                name="label_unique_shortcut",
+                violation_error_message=gettext_lazy(
+                    "Another label already uses this shortcut key."
+                ),
+            )
+        ]
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def is_entity(self) -> bool:
+        return self.slug == ENTITY_SLUG
+
+
+class ArticleQuerySet(models.QuerySet):
+    def alive(self):
+        return self.filter(is_deleted=False)
+
+    def visible_to(self, user):
+        from .permissions import can
+
+        return self.alive() if can(user, "read_article") else self.none()
+
+    def with_span_counts(self):
+        return self.annotate(
+            spans_pending=Count("spans", filter=Q(spans__status=Span.Status.PENDING)),
+            spans_approved=Count("spans", filter=Q(spans__status=Span.Status.APPROVED)),
+            spans_rejected=Count("spans", filter=Q(spans__status=Span.Status.REJECTED)),
+        )
+
+
+class Article(models.Model):
+    title = models.CharField(max_length=500)
+    text = models.TextField()
+    text_sha256 = models.CharField(max_length=64, editable=False, db_index=True)
+    language = models.CharField(
+        max_length=16, default="fr", validators=[language_validator]
+    )
+    source_url = models.URLField(max_length=2000, blank=True)
+    outlet = models.CharField(max_length=200, blank=True)
+    byline = models.CharField(max_length=300, blank=True)
+    published_on = models.DateField(null=True, blank=True)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.PROTECT, related_name="articles"
+    )
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    is_deleted = models.BooleanField(default=False)
+    deleted_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ArticleQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["language", "-created_at"])]
+
+    def __str__(self):
+        return self.title
+
+    def set_text(self, raw: str | bytes) -> bool:
+        """Canonicalise and set the text; return whether it changed.
+
+        Refuse a change once the article has spans: their offsets would drift.
+        """
+        text = text_utils.canonicalize(raw)
+        if not text:
+            raise ValidationError({"text": _("The article text is empty.")})
+        if len(text) > settings.ARTICLE_MAX_CHARS:
+            raise ValidationError(
+                {
+                    "text": _(
+                        "The article text has %(n)d characters; the limit is %(max)d."
+                    )
+                    % {"n": len(text), "max": settings.ARTICLE_MAX_CHARS}
+                }
+            )
+        if text == self.text:
+            return False
+        if self.pk and self.spans.exists():
+            raise ValidationError(
+                {
+                    "text": _(
+                        "This article already has spans, so its text can no longer "
+                        "be changed: their offsets would no longer match. Delete the "
+                        "spans first or upload the corrected text as a new article."
+                    )
+                }
+            )
+        self.text = text
+        self.text_sha256 = text_utils.sha256_hex(text)
+        return True
+
+    def soft_delete(self):
+        self.is_deleted = True
+        self.deleted_at = timezone.now()
+        self.save(update_fields=["is_deleted", "deleted_at", "updated_at"])
+
+    def snapshot(self) -> dict:
+        """Return the fields an audit event records."""
+        return {
+            "title": self.title,
+            "text": self.text,
+            "text_sha256": self.text_sha256,
+            "language": self.language,
+            "source_url": self.source_url,
+            "outlet": self.outlet,
+            "byline": self.byline,
+            "published_on": self.published_on.isoformat()
+            if self.published_on
+            else None,
+            "is_deleted": self.is_deleted,
+        }
+
+
+class SpanQuerySet(models.QuerySet):
+    def alive(self):
+        return self.filter(article__is_deleted=False)
+
+    def visible_to(self, user):
+        """Return the spans ``user`` may read: consumers see approved spans only."""
+        from .permissions import Role, can, roles
+
+        if not can(user, "read_article"):
+            return self.none()
+        if roles(user) <= {Role.CONSUMER}:
+            return self.alive().approved()
+        return self.alive()
+
+    def approved(self):
+        return self.filter(status=Span.Status.APPROVED)
+
+    def pending(self):
+        return self.filter(status=Span.Status.PENDING)
+
+
+class Span(models.Model):
+    class Status(models.TextChoices):
+        PENDING = "pending", gettext_lazy("Pending")
+        APPROVED = "approved", gettext_lazy("Approved")
+        REJECTED = "rejected", gettext_lazy("Rejected")
+
+    class EntityType(models.TextChoices):
+        PER = "PER", gettext_lazy("Person")
+        ORG = "ORG", gettext_lazy("Organisation")
+        LOC = "LOC", gettext_lazy("Location")
+        MISC = "MISC", gettext_lazy("Other")
+
+    article = models.ForeignKey(Article, models.CASCADE, related_name="spans")
+    label = models.ForeignKey(Label, models.PROTECT, related_name="spans")
+    start = models.PositiveIntegerField()
+    end = models.PositiveIntegerField()
+    text = models.TextField()
+    # NULL, not "", for "no type": exports and the API carry it as JSON null.
+    entity_type = models.CharField(  # noqa: DJ001
+        max_length=4, choices=EntityType, null=True, blank=True
+    )
+    # RESTRICT: an entity cited as a source cannot be deleted on its own, but
+    # deleting the whole article still cascades through both spans.
+    source = models.ForeignKey(
+        "self",
+        models.RESTRICT,
+        null=True,
+        blank=True,
+        related_name="attributed_spans",
+    )
+    status = models.CharField(max_length=8, choices=Status, default=Status.PENDING)
+    rejection_reason = models.TextField(blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.PROTECT, related_name="spans_created"
+    )
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="spans_reviewed",
+    )
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    version = models.PositiveIntegerField(default=1)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    objects = SpanQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["article_id", "start", "end", "label_id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(start__gte=0), name="span_start_not_negative"
+            ),
+            models.CheckConstraint(
+                condition=Q(start__lt=F("end")), name="span_start_before_end"
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=["pending", "approved", "rejected"]),
+                name="span_status_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(entity_type__isnull=True)
+                | Q(entity_type__in=["PER", "ORG", "LOC", "MISC"]),
+                name="span_entity_type_valid",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="rejected") | ~Q(rejection_reason=""),
+                name="span_rejection_has_reason",
+            ),
+            models.UniqueConstraint(
+                fields=["article", "start", "end", "label"],
+                name="span_unique_per_article_label",
+                violation_error_message=gettext_lazy(
+                    "This article already has a span with this label at these offsets."
+                ),
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["status", "created_at"]),
+            models.Index(fields=["updated_at"]),
+        ]
+
+    def __str__(self):
+        return f"{self.label} {self.start}–{self.end}"
+
+    def clean(self):
+        """Check the span against its article: offsets, text, entity type, source."""
+        errors = {}
+        text = self.article.text
+        if self.start is None or self.end is None:
+            return
+        if self.start < 0:
+            errors["start"] = _("start must be 0 or more; got %(start)d.") % {
+                "start": self.start
+            }
+        elif self.end <= self.start:
+            errors["end"] = _(
+                "end (%(end)d) must be greater than start (%(start)d): a span "
+                "cannot be empty or reversed."
+            ) % {"start": self.start, "end": self.end}
+        elif self.end > len(text):
+            errors["end"] = _(
+                "end (%(end)d) is past the end of the article text, which has "
+                "%(n)d characters."
+            ) % {"end": self.end, "n": len(text)}
+        else:
+            expected = text[self.start : self.end]
+            if self.text and self.text != expected:
+                errors["text"] = _(
+                    "The text %(given)s does not match the article at %(start)d–%(end)d, "
+                    "which reads %(expected)s."
+                ) % {
+                    "given": repr(self.text),
+                    "expected": repr(expected),
+                    "start": self.start,
+                    "end": self.end,
+                }
+            elif expected != expected.strip():
+                errors["start"] = _(
+                    "The span %(text)s starts or ends with whitespace; trim it to the "
+                    "words themselves."
+                ) % {"text": repr(expected)}
+        if self.entity_type and not self.label.is_entity:
+            errors["entity_type"] = _(
+                "Only entity spans have an entity type; this span is a %(label)s."
+            ) % {"label": self.label.name}
+        if self.source_id is not None:
+            source = self.source
+            if self.label.is_entity:
+                errors["source"] = _(
+                    "An entity span cannot have a source; only quotes, claims and "
+                    "opinions name one."
+                )
+            elif source.article_id != self.article_id:
+                errors["source"] = _(
+                    "The source span %(id)d belongs to another article."
+                ) % {"id": source.pk}
+            elif not source.label.is_entity:
+                errors["source"] = _(
+                    "The source must be an entity span; span %(id)d is a %(label)s."
+                ) % {"id": source.pk, "label": source.label.name}
+            elif source.pk == self.pk:
+                errors["source"] = _("A span cannot be its own source.")
+        if errors:
+            raise ValidationError(errors)
+        self.text = text[self.start : self.end]
+
+    def snapshot(self) -> dict:
+        """Return the fields an audit event records."""
+        return {
+            "label": self.label.slug,
+            "start": self.start,
+            "end": self.end,
+            "text": self.text,
+            "entity_type": self.entity_type,
+            "source": self.source_id,
+            "status": self.status,
+            "rejection_reason": self.rejection_reason,
+            "reviewed_by": self.reviewed_by_id,
+            "version": self.version,
+        }
+
+
+class AuditEventQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        raise TypeError("Audit events are append-only.")
+
+    def delete(self):
+        raise TypeError("Audit events are append-only.")
+
+    def for_object(self, obj):
+        return self.filter(object_type=obj._meta.model_name, object_id=obj.pk)
+
+
+class AuditEvent(models.Model):
+    class Action(models.TextChoices):
+        CREATE = "create", gettext_lazy("Created")
+        UPDATE = "update", gettext_lazy("Edited")
+        DELETE = "delete", gettext_lazy("Deleted")
+        APPROVE = "approve", gettext_lazy("Approved")
+        REJECT = "reject", gettext_lazy("Rejected")
+
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="audit_events",
+    )
+    # Kept so the record still names the person after their account is deleted.
+    actor_username = models.CharField(max_length=150, blank=True)
+    action = models.CharField(max_length=10, choices=Action)
+    object_type = models.CharField(max_length=40)
+    object_id = models.BigIntegerField()
+    object_repr = models.CharField(max_length=200, blank=True)
+    # Plain column, not a foreign key: the trail outlives a hard-deleted article.
+    article_id = models.BigIntegerField(null=True, blank=True, db_index=True)
+    before = models.JSONField(null=True, blank=True)
+    after = models.JSONField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    objects = AuditEventQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["object_type", "object_id", "created_at"])]
+
+    def __str__(self):
+        return (
+            f"{self.actor_username} {self.action} {self.object_type} {self.object_id}"
+        )
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise TypeError("Audit events are append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise TypeError("Audit events are append-only.")
+
+    @classmethod
+    def record(cls, *, actor, action, obj, before=None, after=None, article_id=None):
+        return cls.objects.create(
+            actor=actor,
+            actor_username=actor.get_username() if actor else "",
+            action=action,
+            object_type=obj._meta.model_name,
+            object_id=obj.pk,
+            object_repr=str(obj)[:200],
+            article_id=article_id,
+            before=before,
+            after=after,
+        )

@@ -1,0 +1,172 @@
+"""Who may do what: the one place that answers it (DESIGN.md section 5).
+
+HTML views, the API and the domain services all ask ``explain``/``can``/``require``
+so the browser and scripts always get the same answer.
+"""
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied
+from django.utils.translation import gettext as _
+from rest_framework.permissions import BasePermission
+
+from .models import Role, Span
+
+ADMIN = "admin"
+ANY_ROLE = frozenset({Role.EDITOR, Role.REVIEWER, Role.CONSUMER, ADMIN})
+
+
+def roles(user) -> frozenset[str]:
+    """Return the user's role names, "admin" for active staff; cached on the user."""
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return frozenset()
+    cached = getattr(user, "_newsroom_roles", None)
+    if cached is None:
+        cached = set(user.groups.values_list("name", flat=True)) & set(Role.values)
+        if user.is_staff:
+            cached.add(ADMIN)
+        cached = frozenset(cached)
+        user._newsroom_roles = cached
+    return cached
+
+
+def is_admin(user) -> bool:
+    return ADMIN in roles(user)
+
+
+def _has(user, *names) -> bool:
+    return bool(roles(user) & set(names))
+
+
+def _read_article(user, article=None):
+    if not _has(user, *ANY_ROLE):
+        return _(
+            "You need a role (editor, reviewer or data consumer) to read articles."
+        )
+    if article is not None and article.is_deleted and not is_admin(user):
+        return _("This article has been deleted.")
+    return None
+
+
+def _read_span(user, span=None):
+    if _has(user, Role.EDITOR, Role.REVIEWER, ADMIN):
+        return None
+    if _has(user, Role.CONSUMER):
+        if span is None or span.status == Span.Status.APPROVED:
+            return None
+        return _("Data consumers see approved spans only.")
+    return _("You need a role to read spans.")
+
+
+def _write_article(user, article=None):
+    if not _has(user, Role.EDITOR, ADMIN):
+        return _("Only editors and admins may upload or edit articles.")
+    if article is not None and article.is_deleted and not is_admin(user):
+        return _("This article has been deleted.")
+    return None
+
+
+def _delete_article(user, article):
+    if is_admin(user):
+        return None
+    if not _has(user, Role.EDITOR):
+        return _("Only editors and admins may delete articles.")
+    if article.uploaded_by_id != user.pk:
+        return _(
+            "Only the editor who uploaded this article (or an admin) may delete it."
+        )
+    return None
+
+
+def _create_span(user, article=None):
+    if not _has(user, Role.EDITOR, ADMIN):
+        return _("Only editors and admins may annotate articles.")
+    return None
+
+
+def _change_span(user, span):
+    if is_admin(user):
+        return None
+    if not _has(user, Role.EDITOR):
+        return _("Only editors and admins may change spans.")
+    if span.created_by_id != user.pk:
+        return _("Only the span's author (or an admin) may change it.")
+    return None
+
+
+def _delete_span(user, span):
+    refusal = _change_span(user, span)
+    if refusal or is_admin(user):
+        return refusal
+    if span.status == Span.Status.APPROVED:
+        return _("This span is approved; only an admin may delete it.")
+    return None
+
+
+def _review_span(user, span=None):
+    if not _has(user, Role.REVIEWER, ADMIN):
+        return _("Only reviewers and admins may approve or reject spans.")
+    if (
+        span is not None
+        and span.created_by_id == user.pk
+        and not settings.ALLOW_SELF_REVIEW
+    ):
+        return _("You created this span; another reviewer must decide on it.")
+    return None
+
+
+def _export(user, obj=None):
+    if not _has(user, *ANY_ROLE):
+        return _("You need a role to download datasets.")
+    return None
+
+
+def _manage(user, obj=None):
+    if not is_admin(user):
+        return _("Only admins may manage users, roles and labels.")
+    return None
+
+
+RULES = {
+    "read_article": _read_article,
+    "add_article": _write_article,
+    "change_article": _write_article,
+    "delete_article": _delete_article,
+    "read_span": _read_span,
+    "add_span": _create_span,
+    "change_span": _change_span,
+    "delete_span": _delete_span,
+    "review_span": _review_span,
+    "export": _export,
+    "use_api_tokens": _export,
+    "manage": _manage,
+}
+
+
+def explain(user, action: str, obj=None) -> str | None:
+    """Return None if ``user`` may do ``action`` (to ``obj``), else the reason why not."""
+    if not getattr(user, "is_authenticated", False):
+        return _("Log in first.")
+    rule = RULES[action]
+    return rule(user, obj) if obj is not None else rule(user)
+
+
+def can(user, action: str, obj=None) -> bool:
+    return explain(user, action, obj) is None
+
+
+def require(user, action: str, obj=None) -> None:
+    """Raise PermissionDenied with the reason if ``user`` may not do ``action``."""
+    refusal = explain(user, action, obj)
+    if refusal is not None:
+        raise PermissionDenied(refusal)
+
+
+class HasAnyRole(BasePermission):
+    """API access needs one of the product's roles; object rules are in the services."""
+
+    def has_permission(self, request, view):
+        refusal = explain(request.user, "read_article")
+        if refusal:
+            self.message = refusal
+            return False
+        return True

@@ -1,0 +1,363 @@
+"""Workflows that touch several models: every write goes through here.
+
+Each function checks the caller's permission, validates, writes, and records an
+audit event in the same transaction, so the HTML views, the API and the
+management commands cannot drift apart.
+"""
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
+
+from .models import Article, AuditEvent, Label, Span
+from .permissions import is_admin, require
+
+ARTICLE_EDITABLE = {
+    "title",
+    "text",
+    "language",
+    "source_url",
+    "outlet",
+    "byline",
+    "published_on",
+}
+SPAN_EDITABLE = {"label", "start", "end", "text", "entity_type", "source"}
+
+
+class Conflict(Exception):
+    """A write based on a stale version of a span; ``span`` is the current state."""
+
+    def __init__(self, message: str, span: Span):
+        super().__init__(message)
+        self.message = message
+        self.span = span
+
+
+def _validation_error(**errors):
+    return ValidationError(errors)
+
+
+# Articles
+
+
+@transaction.atomic
+def article_create(*, user, title: str, text: str | bytes, **fields) -> Article:
+    require(user, "add_article")
+    unknown = set(fields) - ARTICLE_EDITABLE
+    if unknown:
+        raise TypeError(f"Unknown article fields: {sorted(unknown)}")
+    article = Article(title=title, uploaded_by=user, **fields)
+    article.set_text(text)
+    article.full_clean()
+    article.save()
+    AuditEvent.record(
+        actor=user,
+        action=AuditEvent.Action.CREATE,
+        obj=article,
+        after=article.snapshot(),
+        article_id=article.pk,
+    )
+    return article
+
+
+@transaction.atomic
+def article_update(*, article: Article, user, **changes) -> Article:
+    """Apply ``changes``; the text may change only while the article has no spans."""
+    require(user, "change_article", article)
+    unknown = set(changes) - ARTICLE_EDITABLE
+    if unknown:
+        raise TypeError(f"Unknown article fields: {sorted(unknown)}")
+    # The lock orders this edit against a span being created at the same moment.
+    article = Article.objects.select_for_update().get(pk=article.pk)
+    before = article.snapshot()
+    if "text" in changes:
+        article.set_text(changes.pop("text"))
+    for name, value in changes.items():
+        setattr(article, name, value)
+    article.full_clean()
+    after = article.snapshot()
+    if after != before:
+        article.save()
+        AuditEvent.record(
+            actor=user,
+            action=AuditEvent.Action.UPDATE,
+            obj=article,
+            before=before,
+            after=after,
+            article_id=article.pk,
+        )
+    return article
+
+
+@transaction.atomic
+def article_delete(*, article: Article, user) -> None:
+    """Soft-delete the article; an admin's delete removes it and its spans for good."""
+    require(user, "delete_article", article)
+    before = article.snapshot()
+    if is_admin(user):
+        AuditEvent.record(
+            actor=user,
+            action=AuditEvent.Action.DELETE,
+            obj=article,
+            before=before,
+            article_id=article.pk,
+        )
+        article.delete()
+        return
+    article.soft_delete()
+    AuditEvent.record(
+        actor=user,
+        action=AuditEvent.Action.DELETE,
+        obj=article,
+        before=before,
+        after=article.snapshot(),
+        article_id=article.pk,
+    )
+
+
+# Spans
+
+
+def _save_span(span: Span, expected_version: int, fields: list[str]) -> None:
+    """Write ``fields`` only if nobody changed the span since ``expected_version``."""
+    attnames = [span._meta.get_field(name).attname for name in fields]
+    values = {attname: getattr(span, attname) for attname in attnames}
+    values["version"] = span.version
+    try:
+        with transaction.atomic():
+            updated = Span.objects.filter(pk=span.pk, version=expected_version).update(
+                **values
+            )
+    except IntegrityError:
+        raise _validation_error(
+            __all__=_(
+                "This article already has a span with this label at these offsets."
+            )
+        ) from None
+    if not updated:
+        current = Span.objects.select_related("reviewed_by").get(pk=span.pk)
+        raise Conflict(_stale_message(current, expected_version), current)
+
+
+def _stale_message(current: Span, expected_version: int) -> str:
+    if current.status != Span.Status.PENDING and current.reviewed_by:
+        return _(
+            "This span was already %(status)s by %(user)s at %(when)s "
+            "(version %(current)d; you sent %(sent)d)."
+        ) % {
+            "status": current.get_status_display().lower(),
+            "user": current.reviewed_by.get_username(),
+            "when": date_format(
+                timezone.localtime(current.reviewed_at), "DATETIME_FORMAT"
+            ),
+            "current": current.version,
+            "sent": expected_version,
+        }
+    return _(
+        "This span changed since you loaded it (version %(current)d; you sent "
+        "%(sent)d). Reload it and try again."
+    ) % {"current": current.version, "sent": expected_version}
+
+
+def _lock_span(span: Span) -> Span:
+    return (
+        Span.objects.select_for_update(of=("self",))
+        .select_related("article", "label", "reviewed_by")
+        .get(pk=span.pk)
+    )
+
+
+@transaction.atomic
+def span_create(
+    *,
+    user,
+    article: Article,
+    label: Label,
+    start: int,
+    end: int,
+    text: str = "",
+    entity_type: str | None = None,
+    source: Span | None = None,
+) -> Span:
+    require(user, "add_span", article)
+    article = Article.objects.select_for_update().get(pk=article.pk)
+    require(user, "change_article", article)
+    span = Span(
+        article=article,
+        label=label,
+        start=start,
+        end=end,
+        text=text or "",
+        entity_type=entity_type or None,
+        source=source,
+        created_by=user,
+    )
+    span.full_clean(exclude=["text"])
+    try:
+        with transaction.atomic():
+            span.save()
+    except IntegrityError:
+        raise _validation_error(
+            __all__=_(
+                "This article already has a span with this label at these offsets."
+            )
+        ) from None
+    AuditEvent.record(
+        actor=user,
+        action=AuditEvent.Action.CREATE,
+        obj=span,
+        after=span.snapshot(),
+        article_id=article.pk,
+    )
+    return span
+
+
+@transaction.atomic
+def span_update(*, span: Span, user, version: int | None = None, **changes) -> Span:
+    """Edit a span; an edit of a decided span sends it back to pending.
+
+    ``version``, when given, must be the span's current version (else Conflict).
+    """
+    unknown = set(changes) - SPAN_EDITABLE
+    if unknown:
+        raise TypeError(f"Unknown span fields: {sorted(unknown)}")
+    span = _lock_span(span)
+    require(user, "change_span", span)
+    if version is not None and version != span.version:
+        raise Conflict(_stale_message(span, version), span)
+    before = span.snapshot()
+    expected_version = span.version
+    for name, value in changes.items():
+        setattr(span, name, value)
+    if "label" in changes and not span.label.is_entity:
+        if "entity_type" not in changes:
+            span.entity_type = None
+        if span.attributed_spans.exists():
+            raise _validation_error(
+                label=_(
+                    "This entity is the source of %(n)d other spans; it must stay an "
+                    "entity. Change their source first."
+                )
+                % {"n": span.attributed_spans.count()}
+            )
+    if ("start" in changes or "end" in changes) and "text" not in changes:
+        span.text = ""
+    span.entity_type = span.entity_type or None
+    span.full_clean(exclude=["text"])
+    if span.snapshot() == before:
+        return span
+    if span.status != Span.Status.PENDING:
+        span.status = Span.Status.PENDING
+        span.reviewed_by = None
+        span.reviewed_at = None
+        span.rejection_reason = ""
+    span.version += 1
+    span.updated_at = timezone.now()
+    _save_span(
+        span,
+        expected_version,
+        [
+            "label",
+            "start",
+            "end",
+            "text",
+            "entity_type",
+            "source",
+            "status",
+            "reviewed_by",
+            "reviewed_at",
+            "rejection_reason",
+            "updated_at",
+        ],
+    )
+    AuditEvent.record(
+        actor=user,
+        action=AuditEvent.Action.UPDATE,
+        obj=span,
+        before=before,
+        after=span.snapshot(),
+        article_id=span.article_id,
+    )
+    return span
+
+
+@transaction.atomic
+def span_delete(*, span: Span, user) -> None:
+    span = _lock_span(span)
+    require(user, "delete_span", span)
+    cited_by = span.attributed_spans.count()
+    if cited_by:
+        raise _validation_error(
+            __all__=_(
+                "This entity is the source of %(n)d other spans; change their source "
+                "before deleting it."
+            )
+            % {"n": cited_by}
+        )
+    AuditEvent.record(
+        actor=user,
+        action=AuditEvent.Action.DELETE,
+        obj=span,
+        before=span.snapshot(),
+        article_id=span.article_id,
+    )
+    span.delete()
+
+
+def _decide(*, span: Span, user, version, status: str, reason: str = "") -> Span:
+    if version is None:
+        raise _validation_error(
+            version=_("Send the span's current version to decide on it.")
+        )
+    span = _lock_span(span)
+    require(user, "review_span", span)
+    if version != span.version or span.status == status:
+        raise Conflict(_stale_message(span, version), span)
+    before = span.snapshot()
+    span.status = status
+    span.rejection_reason = reason
+    span.reviewed_by = user
+    span.reviewed_at = timezone.now()
+    span.updated_at = span.reviewed_at
+    span.version += 1
+    _save_span(
+        span,
+        version,
+        ["status", "rejection_reason", "reviewed_by", "reviewed_at", "updated_at"],
+    )
+    AuditEvent.record(
+        actor=user,
+        action=(
+            AuditEvent.Action.APPROVE
+            if status == Span.Status.APPROVED
+            else AuditEvent.Action.REJECT
+        ),
+        obj=span,
+        before=before,
+        after=span.snapshot(),
+        article_id=span.article_id,
+    )
+    return span
+
+
+@transaction.atomic
+def span_approve(*, span: Span, user, version: int | None) -> Span:
+    """Approve the span if ``version`` is current; raise Conflict otherwise."""
+    return _decide(span=span, user=user, version=version, status=Span.Status.APPROVED)
+
+
+@transaction.atomic
+def span_reject(*, span: Span, user, version: int | None, reason: str) -> Span:
+    """Reject the span with a reason if ``version`` is current."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise _validation_error(reason=_("Give a reason for rejecting the span."))
+    return _decide(
+        span=span,
+        user=user,
+        version=version,
+        status=Span.Status.REJECTED,
+        reason=reason,
+    )
