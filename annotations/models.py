@@ -419,3 +419,63 @@ class AuditEvent(models.Model):
             before=before,
             after=after,
         )
+
+
+class ApiTokenQuerySet(models.QuerySet):
+    def active(self):
+        now = timezone.now()
+        return self.filter(revoked_at__isnull=True).filter(
+            Q(expires_at__isnull=True) | Q(expires_at__gt=now)
+        )
+
+
+class ApiToken(models.Model):
+    """A personal API key. Only its sha256 is stored; the key is shown once."""
+
+    class Scope(models.TextChoices):
+        READ = "read", gettext_lazy("Read: datasets and exports only")
+        WRITE = "write", gettext_lazy("Write: everything the user may do")
+
+    KEY_PREFIX = "nra_"
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.CASCADE, related_name="api_tokens"
+    )
+    name = models.CharField(max_length=100)
+    # The first characters of the key, shown in lists so people can tell keys apart.
+    key_start = models.CharField(max_length=12)
+    key_hash = models.CharField(max_length=64, unique=True)
+    scope = models.CharField(max_length=5, choices=Scope, default=Scope.READ)
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ApiTokenQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(scope__in=["read", "write"]), name="apitoken_scope_valid"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.name} ({self.key_start}…)"
+
+    @staticmethod
+    def hash_key(key: str) -> str:
+        # Keys are 256-bit random strings, so a fast unsalted hash is enough.
+        return text_utils.sha256_hex(key)
+
+    @property
+    def is_active(self) -> bool:
+        if self.revoked_at is not None:
+            return False
+        return self.expires_at is None or self.expires_at > timezone.now()
+
+    def revoke(self):
+        if self.revoked_at is None:
+            self.revoked_at = timezone.now()
+            self.save(update_fields=["revoked_at"])

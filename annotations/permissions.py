@@ -120,6 +120,12 @@ def _export(user, obj=None):
     return None
 
 
+def _hold_write_token(user, obj=None):
+    if not _has(user, Role.EDITOR, Role.REVIEWER, ADMIN):
+        return _("Data consumers can only hold read tokens.")
+    return None
+
+
 def _manage(user, obj=None):
     if not is_admin(user):
         return _("Only admins may manage users, roles and labels.")
@@ -138,6 +144,7 @@ RULES = {
     "review_span": _review_span,
     "export": _export,
     "use_api_tokens": _export,
+    "hold_write_token": _hold_write_token,
     "manage": _manage,
 }
 

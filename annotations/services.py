@@ -5,13 +5,15 @@ audit event in the same transaction, so the HTML views, the API and the
 management commands cannot drift apart.
 """
 
+import secrets
+
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
-from .models import Article, AuditEvent, Label, Span
+from .models import ApiToken, Article, AuditEvent, Label, Span
 from .permissions import is_admin, require
 
 ARTICLE_EDITABLE = {
@@ -361,3 +363,33 @@ def span_reject(*, span: Span, user, version: int | None, reason: str) -> Span:
         status=Span.Status.REJECTED,
         reason=reason,
     )
+
+
+# API tokens
+
+
+@transaction.atomic
+def api_token_create(
+    *, user, name: str, scope: str = ApiToken.Scope.READ, expires_at=None
+) -> tuple[ApiToken, str]:
+    """Create a token for ``user`` and return it with its key, which is never stored."""
+    require(user, "use_api_tokens")
+    if scope == ApiToken.Scope.WRITE:
+        require(user, "hold_write_token")
+    name = (name or "").strip()
+    if not name:
+        raise _validation_error(name=_("Give the token a name, e.g. the script using it."))
+    if expires_at is not None and expires_at <= timezone.now():
+        raise _validation_error(expires_at=_("The expiry date must be in the future."))
+    key = ApiToken.KEY_PREFIX + secrets.token_urlsafe(32)
+    token = ApiToken(
+        user=user,
+        name=name,
+        scope=scope,
+        expires_at=expires_at,
+        key_start=key[:10],
+        key_hash=ApiToken.hash_key(key),
+    )
+    token.full_clean()
+    token.save()
+    return token, key
