@@ -7,7 +7,8 @@ so the browser and scripts always get the same answer.
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.utils.translation import gettext as _
-from rest_framework.permissions import BasePermission
+from django.utils.translation import gettext_lazy
+from rest_framework.permissions import SAFE_METHODS, BasePermission
 
 from .models import Role, Span
 
@@ -177,3 +178,21 @@ class HasAnyRole(BasePermission):
             self.message = refusal
             return False
         return True
+
+
+class TokenScope(BasePermission):
+    """A read-scoped token may only read, plus any view that opts in to it."""
+
+    message = gettext_lazy(
+        "This token is read-only; create a write token to change data."
+    )
+
+    def has_permission(self, request, view):
+        from .models import ApiToken
+
+        token = request.auth
+        if not isinstance(token, ApiToken) or token.scope == ApiToken.Scope.WRITE:
+            return True
+        if request.method in SAFE_METHODS:
+            return True
+        return getattr(view, "allow_read_scope_writes", False)

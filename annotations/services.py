@@ -378,7 +378,9 @@ def api_token_create(
         require(user, "hold_write_token")
     name = (name or "").strip()
     if not name:
-        raise _validation_error(name=_("Give the token a name, e.g. the script using it."))
+        raise _validation_error(
+            name=_("Give the token a name, e.g. the script using it.")
+        )
     if expires_at is not None and expires_at <= timezone.now():
         raise _validation_error(expires_at=_("The expiry date must be in the future."))
     key = ApiToken.KEY_PREFIX + secrets.token_urlsafe(32)

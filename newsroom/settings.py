@@ -180,6 +180,59 @@ ARTICLE_MAX_CHARS = env_int("ARTICLE_MAX_CHARS", 1_000_000)
 # Four-eyes rule: a reviewer may not decide on a span they created unless this is on.
 ALLOW_SELF_REVIEW = env_bool("ALLOW_SELF_REVIEW", False)
 
+REST_FRAMEWORK = {
+    # Token first: its WWW-Authenticate header turns "not logged in" into a 401.
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "annotations.authentication.ApiTokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": [
+        "rest_framework.permissions.IsAuthenticated",
+        "annotations.permissions.HasAnyRole",
+        "annotations.permissions.TokenScope",
+    ],
+    "DEFAULT_PARSER_CLASSES": [
+        "rest_framework.parsers.JSONParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
+    "PAGE_SIZE": 50,
+    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_SCHEMA_CLASS": "annotations.schema.NewsroomAutoSchema",
+    "EXCEPTION_HANDLER": "annotations.api.exception_handler",
+    "DEFAULT_THROTTLE_CLASSES": [
+        "annotations.throttling.PerTokenThrottle",
+        "annotations.throttling.PerUserThrottle",
+    ],
+    "DEFAULT_THROTTLE_RATES": {
+        "token": os.environ.get("API_RATE_PER_TOKEN", "3000/minute"),
+        "user": os.environ.get("API_RATE_PER_USER", "6000/minute"),
+    },
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+}
+
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Newsroom annotations API",
+    "DESCRIPTION": (
+        "Articles, spans, review decisions and datasets. Offsets are Unicode code "
+        "points into the canonical (NFC, LF) article text, end exclusive. "
+        "Authenticate with a session or `Authorization: Token <key>`."
+    ),
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SCHEMA_PATH_PREFIX": "/api/v1",
+    "ENUM_NAME_OVERRIDES": {
+        "SpanStatusEnum": "annotations.models.Span.Status",
+        "EntityTypeEnum": "annotations.models.Span.EntityType",
+        "TokenScopeEnum": "annotations.models.ApiToken.Scope",
+    },
+}
+
 # Security: on whenever DEBUG is off, each switch overridable for unusual proxies.
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not DEBUG)

@@ -76,3 +76,21 @@ def labels(seeded):
 @pytest.fixture
 def article(alice):
     return ArticleFactory(uploaded_by=alice)
+
+
+@pytest.fixture
+def api():
+    from rest_framework.test import APIClient
+
+    return APIClient()
+
+
+@pytest.fixture
+def as_user(api):
+    """Return an API client logged in as the given user (force_authenticate)."""
+
+    def login(user):
+        api.force_authenticate(user)
+        return api
+
+    return login

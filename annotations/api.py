@@ -1,0 +1,516 @@
+"""REST API v1: viewsets, the router, errors, throttles and pagination.
+
+Every write calls the same service functions as the HTML views, so the API and
+the browser answer alike (DESIGN.md sections 4 to 6).
+"""
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import transaction
+from django.http import Http404, JsonResponse
+from django.utils.translation import gettext as _
+from django.views import defaults
+from drf_spectacular.utils import (
+    OpenApiResponse,
+    PolymorphicProxySerializer,
+    extend_schema,
+    extend_schema_view,
+)
+from rest_framework import exceptions, mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.pagination import CursorPagination, PageNumberPagination
+from rest_framework.permissions import SAFE_METHODS, BasePermission
+from rest_framework.response import Response
+from rest_framework.routers import DefaultRouter
+from rest_framework.serializers import as_serializer_error
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from . import permissions, services
+from .filters import ArticleFilter, SpanFilter
+from .models import Article, AuditEvent, Label, Span
+from .serializers import (
+    ApproveSerializer,
+    ArticleSerializer,
+    AuditEventSerializer,
+    ErrorSerializer,
+    LabelSerializer,
+    RejectSerializer,
+    SpanCreateSerializer,
+    SpanSerializer,
+    SpanUpdateSerializer,
+)
+
+BULK_MAX_ITEMS = 1000
+
+
+# Errors: one shape everywhere, {"error": {"code", "message", "fields"?, "current"?}}
+
+
+class PayloadTooLarge(exceptions.APIException):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_detail = "The request body is too large."
+    default_code = "too_large"
+
+
+class BulkError(exceptions.ValidationError):
+    """Per-item errors of a bulk request, keyed by the item's index."""
+
+    def __init__(self, errors: dict[int, dict]):
+        first = min(errors)
+        super().__init__({str(index): errors[index] for index in sorted(errors)})
+        self.summary = _(
+            "Nothing was stored: item %(i)d is invalid (%(n)d invalid in all)."
+        ) % {
+            "i": first,
+            "n": len(errors),
+        }
+
+
+def _first_message(detail, path="") -> str:
+    if isinstance(detail, dict):
+        for key, value in detail.items():
+            label = "" if key in ("non_field_errors", "__all__") else str(key)
+            return _first_message(
+                value, f"{path}.{label}" if path and label else label or path
+            )
+    if isinstance(detail, list) and detail:
+        return _first_message(detail[0], path)
+    return f"{path}: {detail}" if path else str(detail)
+
+
+def exception_handler(exc, context):
+    if isinstance(exc, services.Conflict):
+        data = {
+            "error": {
+                "code": "conflict",
+                "message": exc.message,
+                "current": SpanSerializer(exc.span).data,
+            }
+        }
+        return Response(data, status=status.HTTP_409_CONFLICT)
+    if isinstance(exc, DjangoValidationError):
+        exc = exceptions.ValidationError(as_serializer_error(exc))
+    elif isinstance(exc, RequestDataTooBig):
+        exc = PayloadTooLarge()
+    elif isinstance(exc, Http404):
+        exc = exceptions.NotFound(*exc.args)
+    elif isinstance(exc, DjangoPermissionDenied):
+        exc = exceptions.PermissionDenied(*exc.args)
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        return None
+    error = {"code": getattr(exc, "default_code", "error"), "message": ""}
+    if isinstance(exc, exceptions.ValidationError):
+        detail = response.data
+        error["message"] = getattr(exc, "summary", None) or _first_message(detail)
+        if isinstance(detail, dict):
+            fields = {k: v for k, v in detail.items() if k != "non_field_errors"}
+            if fields:
+                error["fields"] = fields
+    else:
+        codes = exc.get_codes()
+        error["code"] = codes if isinstance(codes, str) else error["code"]
+        error["message"] = str(exc.detail)
+    response.data = {"error": error}
+    return response
+
+
+def not_found(request, exception):
+    """Answer unknown /api/ URLs in the API's error shape; HTML elsewhere."""
+    if request.path_info.startswith("/api/"):
+        message = _("No such API endpoint: %(path)s") % {"path": request.path_info}
+        return JsonResponse(
+            {"error": {"code": "not_found", "message": message}}, status=404
+        )
+    return defaults.page_not_found(request, exception)
+
+
+def server_error(request):
+    if request.path_info.startswith("/api/"):
+        return JsonResponse(
+            {"error": {"code": "server_error", "message": _("Server error.")}},
+            status=500,
+        )
+    return defaults.server_error(request)
+
+
+# Pagination
+
+
+class StrictPageSize:
+    """Refuse a malformed ``page_size`` instead of quietly using the default."""
+
+    def get_page_size(self, request):
+        raw = request.query_params.get(self.page_size_query_param)
+        if raw is None:
+            return self.page_size
+        try:
+            value = int(raw)
+        except ValueError:
+            value = 0
+        if value < 1:
+            raise exceptions.ValidationError(
+                {
+                    self.page_size_query_param: [
+                        _("Give a whole number from 1 to %(max)d; got %(raw)s.")
+                        % {"max": self.max_page_size, "raw": repr(raw)}
+                    ]
+                }
+            )
+        return min(value, self.max_page_size)
+
+
+class ArticlePagination(StrictPageSize, PageNumberPagination):
+    page_size = 20
+    page_size_query_param = "page_size"
+    max_page_size = 200
+
+
+class SpanPagination(StrictPageSize, CursorPagination):
+    """Cursor pages in id order: stable while spans are added."""
+
+    ordering = ("id",)
+    page_size = 100
+    page_size_query_param = "page_size"
+    max_page_size = 1000
+
+
+# Permissions specific to the API
+
+
+class IsAdminOrReadOnly(BasePermission):
+    message = _("Only admins may change labels.")
+
+    def has_permission(self, request, view):
+        return request.method in SAFE_METHODS or permissions.can(request.user, "manage")
+
+
+def _bulk(items, create_one) -> list:
+    """Create every item in one transaction, or none; report errors by index."""
+    if not isinstance(items, list) or not items:
+        raise exceptions.ValidationError(_("Send a JSON list of at least one item."))
+    if len(items) > BULK_MAX_ITEMS:
+        raise exceptions.ValidationError(
+            _("Send at most %(max)d items at once; this request has %(n)d.")
+            % {"max": BULK_MAX_ITEMS, "n": len(items)}
+        )
+    errors, created = {}, []
+    with transaction.atomic():
+        for index, item in enumerate(items):
+            try:
+                with transaction.atomic():
+                    created.append(create_one(item))
+            except exceptions.ValidationError as exc:
+                errors[index] = exc.detail
+            except DjangoValidationError as exc:
+                errors[index] = as_serializer_error(exc)
+        if errors:
+            transaction.set_rollback(True)
+    if errors:
+        raise BulkError(errors)
+    return created
+
+
+ERRORS = {
+    400: OpenApiResponse(ErrorSerializer, description="Invalid input"),
+    409: OpenApiResponse(
+        ErrorSerializer, description="Stale version: the span changed"
+    ),
+}
+
+
+# Articles
+
+
+@extend_schema_view(
+    list=extend_schema(summary="List articles"),
+    retrieve=extend_schema(summary="Get an article with its canonical text"),
+    partial_update=extend_schema(
+        summary="Edit an article",
+        description="The text may change only while the article has no spans.",
+    ),
+    destroy=extend_schema(
+        summary="Delete an article",
+        description="A soft delete, except for admins, whose delete is final.",
+    ),
+)
+class ArticleViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.UpdateModelMixin,
+    mixins.DestroyModelMixin,
+    viewsets.GenericViewSet,
+):
+    serializer_class = ArticleSerializer
+    filterset_class = ArticleFilter
+    pagination_class = ArticlePagination
+    http_method_names = ["get", "post", "patch", "delete", "head", "options"]
+
+    def get_queryset(self):
+        return (
+            Article.objects.visible_to(self.request.user)
+            .select_related("uploaded_by")
+            .with_span_counts()
+            .order_by("-created_at", "-id")
+        )
+
+    @extend_schema(
+        summary="Create articles",
+        description=(
+            "One article as JSON, a JSON list of up to 1,000 (all stored or none; "
+            "errors are keyed by the item's index)."
+        ),
+        request={
+            "application/json": PolymorphicProxySerializer(
+                component_name="ArticleCreateRequest",
+                serializers=[ArticleSerializer, ArticleSerializer(many=True)],
+                resource_type_field_name=None,
+                many=False,
+            ),
+        },
+        responses={
+            201: PolymorphicProxySerializer(
+                component_name="ArticleCreateResponse",
+                serializers=[ArticleSerializer, ArticleSerializer(many=True)],
+                resource_type_field_name=None,
+                many=False,
+            ),
+            **ERRORS,
+        },
+    )
+    def create(self, request, *args, **kwargs):
+        permissions.require(request.user, "add_article")
+        if isinstance(request.data, list):
+            articles = _bulk(request.data, self._create_one)
+            data = self.get_serializer(self._with_counts(articles), many=True).data
+        else:
+            [article] = self._with_counts([self._create_one(request.data)])
+            data = self.get_serializer(article).data
+        return Response(data, status=status.HTTP_201_CREATED)
+
+    def _create_one(self, item):
+        serializer = self.get_serializer(data=item)
+        serializer.is_valid(raise_exception=True)
+        return services.article_create(
+            user=self.request.user, **serializer.validated_data
+        )
+
+    def _with_counts(self, articles):
+        by_id = self.get_queryset().in_bulk([a.pk for a in articles])
+        return [by_id[a.pk] for a in articles]
+
+    def perform_update(self, serializer):
+        permissions.require(self.request.user, "change_article", serializer.instance)
+        serializer.instance = services.article_update(
+            article=serializer.instance,
+            user=self.request.user,
+            **serializer.validated_data,
+        )
+        serializer.instance = self.get_queryset().get(pk=serializer.instance.pk)
+
+    def perform_destroy(self, instance):
+        services.article_delete(article=instance, user=self.request.user)
+
+
+# Spans
+
+
+@extend_schema_view(
+    list=extend_schema(summary="List spans (cursor pages in id order)"),
+    retrieve=extend_schema(summary="Get a span"),
+    destroy=extend_schema(
+        summary="Delete a span",
+        description="Authors delete their own pending or rejected spans; admins any.",
+    ),
+)
+class SpanViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.DestroyModelMixin,
+    viewsets.GenericViewSet,
+):
+    serializer_class = SpanSerializer
+    filterset_class = SpanFilter
+    pagination_class = SpanPagination
+    http_method_names = ["get", "post", "patch", "delete", "head", "options"]
+
+    def get_queryset(self):
+        return Span.objects.visible_to(self.request.user).select_related(
+            "label", "created_by", "reviewed_by"
+        )
+
+    def _output(self, span, status_code=status.HTTP_200_OK):
+        span = self.get_queryset().get(pk=span.pk)
+        return Response(SpanSerializer(span).data, status=status_code)
+
+    @extend_schema(
+        summary="Create spans",
+        description=(
+            "One span, or a JSON list of up to 1,000 spans of ONE article "
+            "(pre-annotations; all stored or none, errors keyed by index). "
+            "Offsets are code points; `text`, when sent, must match."
+        ),
+        request=PolymorphicProxySerializer(
+            component_name="SpanCreateRequest",
+            serializers=[SpanCreateSerializer, SpanCreateSerializer(many=True)],
+            resource_type_field_name=None,
+            many=False,
+        ),
+        responses={
+            201: PolymorphicProxySerializer(
+                component_name="SpanCreateResponse",
+                serializers=[SpanSerializer, SpanSerializer(many=True)],
+                resource_type_field_name=None,
+                many=False,
+            ),
+            **ERRORS,
+        },
+    )
+    def create(self, request, *args, **kwargs):
+        permissions.require(request.user, "add_span")
+        if not isinstance(request.data, list):
+            return self._output(self._create_one(request.data), status.HTTP_201_CREATED)
+        articles = [
+            item.get("article") for item in request.data if isinstance(item, dict)
+        ]
+        if any(article != articles[0] for article in articles):
+            raise exceptions.ValidationError(
+                {"article": [_("A bulk request adds spans to one article only.")]}
+            )
+        spans = _bulk(request.data, self._create_one)
+        spans = self.get_queryset().in_bulk([s.pk for s in spans])
+        data = SpanSerializer(list(spans.values()), many=True).data
+        return Response(data, status=status.HTTP_201_CREATED)
+
+    def _create_one(self, item):
+        serializer = SpanCreateSerializer(
+            data=item, context=self.get_serializer_context()
+        )
+        serializer.is_valid(raise_exception=True)
+        return services.span_create(user=self.request.user, **serializer.validated_data)
+
+    @extend_schema(
+        summary="Edit a span",
+        description=(
+            "Authors edit their own spans; an edit of an approved or rejected span "
+            "sends it back to pending. Send `version` to refuse a stale edit (409)."
+        ),
+        request=SpanUpdateSerializer,
+        responses={200: SpanSerializer, **ERRORS},
+    )
+    def partial_update(self, request, *args, **kwargs):
+        span = self.get_object()
+        permissions.require(request.user, "change_span", span)
+        serializer = SpanUpdateSerializer(
+            data=request.data, context=self.get_serializer_context()
+        )
+        serializer.is_valid(raise_exception=True)
+        span = services.span_update(
+            span=span, user=request.user, **serializer.validated_data
+        )
+        return self._output(span)
+
+    def perform_destroy(self, instance):
+        services.span_delete(span=instance, user=self.request.user)
+
+    @extend_schema(
+        summary="Approve a span",
+        description="Reviewers and admins, not on their own spans (four-eyes).",
+        request=ApproveSerializer,
+        responses={200: SpanSerializer, **ERRORS},
+    )
+    @action(detail=True, methods=["post"])
+    def approve(self, request, pk=None):
+        span = self.get_object()
+        permissions.require(request.user, "review_span", span)
+        serializer = ApproveSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        span = services.span_approve(
+            span=span, user=request.user, **serializer.validated_data
+        )
+        return self._output(span)
+
+    @extend_schema(
+        summary="Reject a span with a reason",
+        request=RejectSerializer,
+        responses={200: SpanSerializer, **ERRORS},
+    )
+    @action(detail=True, methods=["post"])
+    def reject(self, request, pk=None):
+        span = self.get_object()
+        permissions.require(request.user, "review_span", span)
+        serializer = RejectSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        span = services.span_reject(
+            span=span, user=request.user, **serializer.validated_data
+        )
+        return self._output(span)
+
+    @extend_schema(
+        summary="A span's history, oldest first",
+        responses={200: AuditEventSerializer(many=True)},
+    )
+    @action(detail=True, methods=["get"], pagination_class=None, filterset_class=None)
+    def history(self, request, pk=None):
+        span = self.get_object()
+        events = AuditEvent.objects.for_object(span)
+        return Response(AuditEventSerializer(events, many=True).data)
+
+
+# Labels
+
+
+@extend_schema_view(
+    list=extend_schema(summary="List labels"),
+    retrieve=extend_schema(summary="Get a label"),
+    create=extend_schema(summary="Add a label (admins)"),
+    partial_update=extend_schema(summary="Edit a label (admins)"),
+    destroy=extend_schema(summary="Delete an unused label (admins)"),
+)
+class LabelViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    mixins.DestroyModelMixin,
+    viewsets.GenericViewSet,
+):
+    serializer_class = LabelSerializer
+    permission_classes = [
+        *viewsets.GenericViewSet.permission_classes,
+        IsAdminOrReadOnly,
+    ]
+    pagination_class = None
+    queryset = Label.objects.all()
+    http_method_names = ["get", "post", "patch", "delete", "head", "options"]
+
+    def perform_create(self, serializer):
+        self._save(serializer)
+
+    def perform_update(self, serializer):
+        self._save(serializer)
+
+    @transaction.atomic
+    def _save(self, serializer):
+        label = serializer.instance or Label()
+        for name, value in serializer.validated_data.items():
+            setattr(label, name, value)
+        label.full_clean()
+        label.save()
+        serializer.instance = label
+
+    def perform_destroy(self, instance):
+        used = instance.spans.count()
+        if used:
+            raise exceptions.ValidationError(
+                _("The label %(name)s is used by %(n)d spans and cannot be deleted.")
+                % {"name": instance.name, "n": used}
+            )
+        instance.delete()
+
+
+router = DefaultRouter()
+router.register("articles", ArticleViewSet, basename="article")
+router.register("spans", SpanViewSet, basename="span")
+router.register("labels", LabelViewSet, basename="label")

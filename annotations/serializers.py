@@ -1,0 +1,227 @@
+from django.conf import settings
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from . import permissions
+from .models import Article, AuditEvent, Label, Role, Span
+
+# Offsets fit PostgreSQL's integer column; larger numbers are refused, not a 500.
+MAX_OFFSET = 2**31 - 1
+
+
+class ErrorDetailSerializer(serializers.Serializer):
+    code = serializers.CharField(help_text="Machine-readable: invalid, conflict, …")
+    message = serializers.CharField(help_text="What went wrong, for a person.")
+    fields = serializers.DictField(
+        required=False,
+        help_text="Per-field messages; bulk requests key them by item index.",
+    )
+    current = serializers.DictField(
+        required=False, help_text="On 409: the span as it is now."
+    )
+
+
+class ErrorSerializer(serializers.Serializer):
+    """The shape of every error response."""
+
+    error = ErrorDetailSerializer()
+
+
+class LabelSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Label
+        fields = ["id", "name", "slug", "colour", "shortcut", "description", "order"]
+        read_only_fields = ["id"]
+
+
+class SpanCountsSerializer(serializers.Serializer):
+    pending = serializers.IntegerField(allow_null=True)
+    approved = serializers.IntegerField()
+    rejected = serializers.IntegerField(allow_null=True)
+
+
+class ArticleSerializer(serializers.ModelSerializer):
+    uploaded_by = serializers.SlugRelatedField(
+        slug_field="username", read_only=True, help_text="The uploader's username."
+    )
+    text = serializers.CharField(
+        trim_whitespace=False,
+        max_length=settings.ARTICLE_MAX_CHARS,
+        help_text="Stored canonical: UTF-8, NFC, LF newlines, trimmed ends.",
+    )
+    span_counts = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Article
+        fields = [
+            "id",
+            "title",
+            "text",
+            "text_sha256",
+            "language",
+            "source_url",
+            "outlet",
+            "byline",
+            "published_on",
+            "uploaded_by",
+            "created_at",
+            "updated_at",
+            "span_counts",
+        ]
+        read_only_fields = [
+            "id",
+            "text_sha256",
+            "uploaded_by",
+            "created_at",
+            "updated_at",
+            "span_counts",
+        ]
+
+    @extend_schema_field(SpanCountsSerializer)
+    def get_span_counts(self, article):
+        counts = {
+            "pending": getattr(article, "spans_pending", None),
+            "approved": getattr(article, "spans_approved", None),
+            "rejected": getattr(article, "spans_rejected", None),
+        }
+        request = self.context.get("request")
+        # Consumers are told about approved spans only.
+        if request and permissions.roles(request.user) <= {Role.CONSUMER}:
+            counts["pending"] = counts["rejected"] = None
+        return counts
+
+
+class ArticleUploadSerializer(serializers.Serializer):
+    """Multipart upload: the same fields, with a file instead of ``text``."""
+
+    file = serializers.FileField(help_text=".txt (UTF-8), .html or .docx")
+    title = serializers.CharField(max_length=500, required=False)
+    language = serializers.CharField(max_length=16, required=False)
+    source_url = serializers.URLField(max_length=2000, required=False)
+    outlet = serializers.CharField(max_length=200, required=False)
+    byline = serializers.CharField(max_length=300, required=False)
+    published_on = serializers.DateField(required=False)
+
+
+class SpanSerializer(serializers.ModelSerializer):
+    article = serializers.PrimaryKeyRelatedField(read_only=True)
+    label = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    created_by = serializers.SlugRelatedField(
+        slug_field="username", read_only=True, help_text="The annotator's username."
+    )
+    reviewed_by = serializers.SlugRelatedField(
+        slug_field="username",
+        read_only=True,
+        allow_null=True,
+        help_text="Who approved or rejected it; null while pending.",
+    )
+    source = serializers.PrimaryKeyRelatedField(
+        read_only=True,
+        allow_null=True,
+        help_text="The entity span naming who said or claims it.",
+    )
+
+    class Meta:
+        model = Span
+        fields = [
+            "id",
+            "article",
+            "label",
+            "start",
+            "end",
+            "text",
+            "entity_type",
+            "source",
+            "status",
+            "version",
+            "created_by",
+            "reviewed_by",
+            "reviewed_at",
+            "rejection_reason",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+
+class _SpanInputFields(serializers.Serializer):
+    label = serializers.SlugRelatedField(
+        slug_field="slug", queryset=Label.objects.all()
+    )
+    start = serializers.IntegerField(min_value=0, max_value=MAX_OFFSET)
+    end = serializers.IntegerField(min_value=1, max_value=MAX_OFFSET)
+    text = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        trim_whitespace=False,
+        help_text="Optional; when sent it must equal the article text at start:end.",
+    )
+    entity_type = serializers.ChoiceField(
+        choices=Span.EntityType.choices, required=False, allow_null=True
+    )
+    source = serializers.PrimaryKeyRelatedField(
+        queryset=Span.objects.none(),
+        required=False,
+        allow_null=True,
+        help_text="An entity span of the same article: who said or claims it.",
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        request = self.context.get("request")
+        if request is not None:
+            self.fields["source"].queryset = Span.objects.visible_to(request.user)
+
+
+class SpanCreateSerializer(_SpanInputFields):
+    article = serializers.PrimaryKeyRelatedField(queryset=Article.objects.none())
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        request = self.context.get("request")
+        if request is not None:
+            self.fields["article"].queryset = Article.objects.visible_to(request.user)
+
+
+class SpanUpdateSerializer(_SpanInputFields):
+    version = serializers.IntegerField(
+        required=False,
+        min_value=1,
+        max_value=MAX_OFFSET,
+        help_text="The version you edited; a stale one gets 409.",
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            field.required = False
+
+
+class ApproveSerializer(serializers.Serializer):
+    version = serializers.IntegerField(
+        min_value=1,
+        max_value=MAX_OFFSET,
+        help_text="The span's version as you saw it; a stale one gets 409.",
+    )
+
+
+class RejectSerializer(ApproveSerializer):
+    reason = serializers.CharField(max_length=2000, help_text="Why the span is wrong.")
+
+
+class AuditEventSerializer(serializers.ModelSerializer):
+    actor = serializers.CharField(source="actor_username", read_only=True)
+
+    class Meta:
+        model = AuditEvent
+        fields = [
+            "id",
+            "action",
+            "actor",
+            "created_at",
+            "object_type",
+            "object_id",
+            "before",
+            "after",
+        ]
+        read_only_fields = fields
