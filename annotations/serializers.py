@@ -1,3 +1,5 @@
+import re
+
 from django.conf import settings
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -7,6 +9,7 @@ from .models import Article, AuditEvent, Label, Role, Span
 
 # Offsets fit PostgreSQL's integer column; larger numbers are refused, not a 500.
 MAX_OFFSET = 2**31 - 1
+SLUG = re.compile(r"[-a-zA-Z0-9_]{1,50}")
 
 
 class ErrorDetailSerializer(serializers.Serializer):
@@ -144,10 +147,17 @@ class SpanSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+class LabelSlugField(serializers.SlugRelatedField):
+    """Check the slug's shape before the lookup (a NUL byte would upset PostgreSQL)."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str) or not SLUG.fullmatch(data):
+            self.fail("does_not_exist", slug_name=self.slug_field, value=str(data)[:50])
+        return super().to_internal_value(data)
+
+
 class _SpanInputFields(serializers.Serializer):
-    label = serializers.SlugRelatedField(
-        slug_field="slug", queryset=Label.objects.all()
-    )
+    label = LabelSlugField(slug_field="slug", queryset=Label.objects.all())
     start = serializers.IntegerField(min_value=0, max_value=MAX_OFFSET)
     end = serializers.IntegerField(min_value=1, max_value=MAX_OFFSET)
     text = serializers.CharField(

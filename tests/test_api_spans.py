@@ -99,6 +99,8 @@ def test_it_refuses_a_text_mismatch_naming_both_strings(as_user, alice, story):
         ({"start": 0, "end": 999}, "end"),
         ({"label": "gossip"}, "label"),
         ({"label": None}, "label"),
+        ({"label": "\x00"}, "label"),
+        ({"label": 7}, "label"),
         ({"article": 10**25}, "article"),
         ({"entity_type": "ANIMAL"}, "entity_type"),
         ({"source": 999999}, "source"),
