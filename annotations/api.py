@@ -8,6 +8,7 @@ from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.http import Http404, JsonResponse
 from django.utils.translation import gettext as _
 from django.views import defaults
@@ -28,8 +29,9 @@ from rest_framework.views import exception_handler as drf_exception_handler
 
 from . import permissions, services
 from .filters import ArticleFilter, SpanFilter
-from .models import Article, AuditEvent, Label, Span
+from .models import Article, AuditEvent, Label, Role, Span
 from .serializers import (
+    ApprovePendingResultSerializer,
     ApproveSerializer,
     ArticleSerializer,
     AuditEventSerializer,
@@ -311,6 +313,44 @@ class ArticleViewSet(
 
     def perform_destroy(self, instance):
         services.article_delete(article=instance, user=self.request.user)
+
+    @extend_schema(
+        summary="Approve every pending span of the article",
+        description=(
+            "One transaction, one audit event per span. Your own spans stay "
+            "pending for another reviewer (four-eyes) and are counted."
+        ),
+        request=None,
+        responses={200: ApprovePendingResultSerializer, **ERRORS},
+    )
+    @action(detail=True, methods=["post"], url_path="approve-pending")
+    def approve_pending(self, request, pk=None):
+        article = self.get_object()
+        approved, skipped = services.article_approve_pending(
+            article=article, user=request.user
+        )
+        return Response(
+            {
+                "approved": [span.pk for span in approved],
+                "left_for_another_reviewer": skipped,
+            }
+        )
+
+    @extend_schema(
+        summary="The article's history, its spans' included, oldest first",
+        responses={200: AuditEventSerializer(many=True)},
+    )
+    @action(detail=True, methods=["get"], pagination_class=None, filterset_class=None)
+    def history(self, request, pk=None):
+        article = self.get_object()
+        events = AuditEvent.objects.filter(article_id=article.pk)
+        if permissions.roles(request.user) <= {Role.CONSUMER}:
+            # Consumers never learn about spans that were not approved.
+            visible = Span.objects.visible_to(request.user).filter(article=article)
+            events = events.filter(
+                Q(object_type="article") | Q(object_id__in=visible.values("pk"))
+            )
+        return Response(AuditEventSerializer(events, many=True).data)
 
 
 # Spans

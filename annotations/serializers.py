@@ -219,6 +219,15 @@ class RejectSerializer(ApproveSerializer):
     reason = serializers.CharField(max_length=2000, help_text="Why the span is wrong.")
 
 
+class ApprovePendingResultSerializer(serializers.Serializer):
+    approved = serializers.ListField(
+        child=serializers.IntegerField(), help_text="Ids of the spans approved."
+    )
+    left_for_another_reviewer = serializers.IntegerField(
+        help_text="Your own pending spans, left for someone else (four-eyes)."
+    )
+
+
 class AuditEventSerializer(serializers.ModelSerializer):
     actor = serializers.CharField(source="actor_username", read_only=True)
 

@@ -14,7 +14,7 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from .models import ApiToken, Article, AuditEvent, Label, Span
-from .permissions import is_admin, require
+from .permissions import can, is_admin, require
 
 ARTICLE_EDITABLE = {
     "title",
@@ -164,9 +164,11 @@ def _stale_message(current: Span, expected_version: int) -> str:
 
 
 def _lock_span(span: Span) -> Span:
+    # No join on reviewed_by: after waiting for a lock, PostgreSQL re-reads the
+    # locked row but not the joined ones, so the reviewer would come back stale.
     return (
         Span.objects.select_for_update(of=("self",))
-        .select_related("article", "label", "reviewed_by")
+        .select_related("article", "label")
         .get(pk=span.pk)
     )
 
@@ -395,3 +397,48 @@ def api_token_create(
     token.full_clean()
     token.save()
     return token, key
+
+
+@transaction.atomic
+def article_approve_pending(*, article: Article, user) -> tuple[list[Span], int]:
+    """Approve every pending span of the article that ``user`` may decide.
+
+    One transaction, one audit event per span. The user's own spans are left
+    pending for another reviewer (four-eyes); their number is returned too.
+    """
+    require(user, "review_span")
+    spans = list(
+        Span.objects.select_for_update(of=("self",))
+        .select_related("label", "article")
+        .filter(article=article, status=Span.Status.PENDING)
+        .order_by("start", "end", "id")
+    )
+    decidable = [span for span in spans if can(user, "review_span", span)]
+    now = timezone.now()
+    events = []
+    for span in decidable:
+        before = span.snapshot()
+        span.status = Span.Status.APPROVED
+        span.reviewed_by = user
+        span.reviewed_at = span.updated_at = now
+        span.version += 1
+        events.append(
+            AuditEvent(
+                actor=user,
+                actor_username=user.get_username(),
+                action=AuditEvent.Action.APPROVE,
+                object_type="span",
+                object_id=span.pk,
+                object_repr=str(span)[:200],
+                article_id=article.pk,
+                before=before,
+                after=span.snapshot(),
+                created_at=now,
+            )
+        )
+    # The rows are locked, so a plain bulk update cannot lose a concurrent edit.
+    Span.objects.bulk_update(
+        decidable, ["status", "reviewed_by", "reviewed_at", "updated_at", "version"]
+    )
+    AuditEvent.objects.bulk_create(events)
+    return decidable, len(spans) - len(decidable)
