@@ -364,3 +364,20 @@ def test_it_describes_an_export_in_its_manifest(golden, carl, fmt):
             "labels": {"entity": 3, "quote": 1},
         }
         assert "conll" not in manifest
+
+
+@pytest.mark.parametrize(
+    "moment",
+    [
+        datetime(2026, 3, 2, 10, 30, 5, 123456, tzinfo=UTC),
+        datetime(2026, 3, 2, 10, 30, 5, 120000, tzinfo=UTC),
+        datetime(2026, 12, 31, 23, 59, 59, 1, tzinfo=UTC),
+        datetime(2026, 7, 1, 1, 2, 3, tzinfo=UTC),
+    ],
+)
+def test_it_formats_timestamps_in_sql_as_in_python(golden, alice, moment):
+    Span.objects.filter(pk=9101).update(reviewed_at=moment, created_at=moment)
+    (record,) = exports.records(exports.ExportQuery(labels=("entity",)), alice)
+    zoe = record["spans"][0]
+    assert zoe["reviewed_at"] == zoe["created_at"] == exports.iso(moment)
+    assert exports.iso(moment).endswith(f".{moment.microsecond:06d}Z")
