@@ -11,6 +11,18 @@ articles: at most one chunk of rows is held at a time.
 Offsets are Unicode code points into the canonical (NFC, ``\\n``) article text,
 ``end`` exclusive; every format carries them unchanged.
 
+Filters (``ExportQuery.from_params``; unknown keys are refused)
+---------------------------------------------------------------
+``status`` approved (default), pending, rejected or all (data consumers:
+approved only); ``label`` and ``article``, repeatable or comma-separated;
+``language``; ``include_empty`` to keep articles without a matching span
+(jsonl and conll; csv and w3c have no row for them). ``since`` (an ISO 8601
+date or date-time) selects the articles changed after it: the article edited,
+or one of its spans created, edited, approved, rejected or deleted (the audit
+trail records deletions). Such an article is exported with all its spans that
+match the other filters, so a consumer replaces what it had for that article.
+Deleted articles are never exported.
+
 Formats
 -------
 jsonl
@@ -180,7 +192,7 @@ _FALSE = {"0", "false", "no", "off", ""}
 # Query parameters
 
 
-def _values(params: Mapping, key: str) -> list:
+def param_values(params: Mapping, key: str) -> list:
     """Return every value of ``key``: repeated keys, lists and commas all count."""
     if hasattr(params, "getlist"):
         raw = params.getlist(key)
@@ -201,8 +213,9 @@ def _values(params: Mapping, key: str) -> list:
     return values
 
 
-def _single(params: Mapping, key: str, errors: dict):
-    values = _values(params, key)
+def param_value(params: Mapping, key: str, errors: dict):
+    """Return the one value of ``key`` (or None); record an error if repeated."""
+    values = param_values(params, key)
     if len(values) > 1:
         errors[key] = _("Give %(key)s once; got %(values)s.") % {
             "key": key,
@@ -288,19 +301,19 @@ class ExportQuery:
                 "keys": ", ".join(keys),
             }
 
-        fmt = _single(params, "format", errors) or "jsonl"
+        fmt = param_value(params, "format", errors) or "jsonl"
         if fmt not in FORMATS:
             errors["format"] = _(
                 "Unknown format %(value)s; choose one of %(choices)s."
             ) % {"value": repr(fmt), "choices": ", ".join(FORMATS)}
 
-        status = _single(params, "status", errors) or "approved"
+        status = param_value(params, "status", errors) or "approved"
         if status not in STATUSES:
             errors["status"] = _(
                 "Unknown status %(value)s; choose one of %(choices)s."
             ) % {"value": repr(status), "choices": ", ".join(STATUSES)}
 
-        labels = sorted({str(slug) for slug in _values(params, "label")})
+        labels = sorted({str(slug) for slug in param_values(params, "label")})
         if labels:
             known = set(Label.objects.values_list("slug", flat=True))
             bad = [slug for slug in labels if slug not in known]
@@ -313,7 +326,7 @@ class ExportQuery:
                 }
 
         articles = set()
-        for value in _values(params, "article"):
+        for value in param_values(params, "article"):
             try:
                 number = int(value)
                 if number < 1 or isinstance(value, bool | float):
@@ -326,7 +339,7 @@ class ExportQuery:
                 break
             articles.add(number)
 
-        language = _single(params, "language", errors) or None
+        language = param_value(params, "language", errors) or None
         if language is not None:
             try:
                 language_validator(str(language))
@@ -337,9 +350,9 @@ class ExportQuery:
                     + _("Got %(value)s.") % {"value": repr(language)}
                 )
 
-        since = _parse_since(_single(params, "since", errors), errors)
+        since = _parse_since(param_value(params, "since", errors), errors)
         flags = {
-            key: parse_bool(_single(params, key, errors), key, errors)
+            key: parse_bool(param_value(params, key, errors), key, errors)
             for key in ("include_empty", "lines", "manifest")
         }
         if errors:
@@ -367,7 +380,10 @@ class ExportQuery:
 
 
 def check_status_allowed(user, status: str) -> None:
-    """Refuse anything but approved spans to data consumers."""
+    """Raise PermissionDenied unless ``user`` may export spans of ``status``.
+
+    Exporting needs a role; data consumers get approved spans only.
+    """
     if user is SYSTEM:
         return
     require(user, "export")
