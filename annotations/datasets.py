@@ -302,7 +302,9 @@ def check_readable(dataset: Dataset, user) -> None:
 
 def frozen_records(dataset: Dataset, split: str = "all") -> Iterator[dict]:
     """Yield the snapshot's records, of one split or all, in article id order."""
-    with dataset.content.open("rb") as stored:
+    # Straight from the storage: FieldFile.open() would share one file object
+    # between downloads of the same instance.
+    with dataset.content.storage.open(dataset.content.name, "rb") as stored:
         with gzip.GzipFile(fileobj=stored, mode="rb") as archive:
             for line in archive:
                 record = json.loads(line)

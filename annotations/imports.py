@@ -137,11 +137,24 @@ def import_articles(
     for number, raw in enumerate(lines, start=1):
         if isinstance(raw, bytes | str) and not raw.strip():
             continue
+        if number == 1 and isinstance(raw, bytes | str):
+            # Files saved by some editors start with a byte-order mark.
+            raw = raw.removeprefix(
+                b"\xef\xbb\xbf" if isinstance(raw, bytes) else "\ufeff"
+            )
         try:
             data = _parse_line(raw)
             article, spans = _check_line(data, labels)
             with transaction.atomic():
-                _store(article, spans, user=user, status=status, result=result)
+                created, spans_created = _store(
+                    article, spans, user=user, status=status
+                )
+            if created:
+                result.articles_created += 1
+            else:
+                result.articles_existing += 1
+            result.spans_created += spans_created
+            result.spans_existing += len(spans) - spans_created
         except _LineRefused as exc:
             result.errors.append(LineError(number, exc.messages))
         except IntegrityError:
@@ -332,9 +345,12 @@ def _check_span(index, span, labels, length) -> tuple[dict | None, list[str]]:
     }, []
 
 
-def _store(fields: dict, specs: list[dict], *, user, status, result) -> None:
-    """Create the article (or find it) and its new spans; refuse on any error."""
-    article = (
+def _store(fields: dict, specs: list[dict], *, user, status) -> tuple[bool, int]:
+    """Create the article (or find it) and its new spans; refuse on any error.
+
+    Return whether the article was created and how many spans were.
+    """
+    found = (
         Article.objects.alive()
         .filter(
             text_sha256=fields["text_sha256"],
@@ -343,16 +359,15 @@ def _store(fields: dict, specs: list[dict], *, user, status, result) -> None:
         .order_by("pk")
         .first()
     )
-    if article is None:
+    if found is None:
         values = {k: v for k, v in fields.items() if k not in ("text_sha256",)}
         try:
             article = services.article_create(user=user, **values)
         except ValidationError as exc:
             raise _LineRefused(_messages(exc)) from None
         existing = {}
-        result.articles_created += 1
     else:
-        article = Article.objects.select_for_update().get(pk=article.pk)
+        article = Article.objects.select_for_update().get(pk=found.pk)
         try:
             require(user, "add_span", article)
             require(user, "change_article", article)
@@ -362,10 +377,8 @@ def _store(fields: dict, specs: list[dict], *, user, status, result) -> None:
             (span.start, span.end, span.label.slug): span
             for span in article.spans.select_related("label")
         }
-        result.articles_existing += 1
     created = _create_spans(article, specs, existing, user=user, status=status)
-    result.spans_created += created
-    result.spans_existing += len(specs) - created
+    return found is None, created
 
 
 def _messages(exc: ValidationError, where: str = "") -> list[str]:

@@ -127,6 +127,7 @@ def test_it_reports_bad_lines_by_number_and_stores_the_good_ones(alice, labels):
     ]
     assert Span.objects.count() == 1
     assert (result.articles_created, result.spans_created) == (2, 1)
+    assert (result.articles_existing, result.spans_existing) == (0, 0)
 
 
 def test_it_reports_every_problem_of_a_line(alice, labels):
@@ -255,3 +256,12 @@ def test_it_round_trips_an_export(alice, bob, rita, ada):
     record = json.loads(after)
     assert record["text_sha256"] == json.loads(before)["text_sha256"]
     assert {s["annotator"] for s in record["spans"]} == {"ada"}
+
+
+def test_it_skips_a_byte_order_mark_at_the_start_of_the_file(alice, labels):
+    result = imports.import_articles(
+        lines=[b"\xef\xbb\xbf" + line().encode(), ("\ufeff" + line(title="B"))],
+        user=alice,
+    )
+    assert [error.line for error in result.errors] == [2]
+    assert result.articles_created == 1
