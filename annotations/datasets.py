@@ -179,8 +179,8 @@ def dataset_create(
 ) -> Dataset:
     """Freeze what ``user`` would export with ``filters`` as the next version of ``name``.
 
-    Raise ValidationError (keyed ``name``, ``filters``' own keys, ``split``,
-    ``seed``) or PermissionDenied.
+    Raise ValidationError (keyed ``name``, ``filters``, ``split``, ``seed``)
+    or PermissionDenied.
     """
     # A plain atomic block, not the decorator: on PostgreSQL the outermost
     # transaction first switches to REPEATABLE READ so that the chunked reads
@@ -283,7 +283,19 @@ def _parse_filters(filters) -> exports.ExportQuery:
         raise ValidationError(
             {"filters": _("filters must be an object of export parameters.")}
         )
-    return exports.ExportQuery.from_params(filters or {}, keys=exports.FILTER_KEYS)
+    try:
+        return exports.ExportQuery.from_params(filters or {}, keys=exports.FILTER_KEYS)
+    except ValidationError as exc:
+        # Keyed "filters" for the API caller, each message naming its key.
+        raise ValidationError(
+            {
+                "filters": [
+                    f"{key}: {message}"
+                    for key, messages in exc.message_dict.items()
+                    for message in messages
+                ]
+            }
+        ) from None
 
 
 # Downloads

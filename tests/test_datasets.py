@@ -220,8 +220,9 @@ def test_it_freezes_the_filters(golden, alice):
         ({"split": [80, 10, 10]}, "split", "must be an object"),
         ({"seed": "abc"}, "seed", "'abc'"),
         ({"seed": -1}, "seed", "from 0 to"),
-        ({"filters": {"format": "csv"}}, "format", "Unknown parameter 'format'"),
-        ({"filters": {"label": "rumour"}}, "label", "'rumour'"),
+        ({"filters": {"format": "csv"}}, "filters", "format: Unknown parameter"),
+        ({"filters": {"label": "rumour"}}, "filters", "label: Unknown label 'rumour'"),
+        ({"filters": "status=all"}, "filters", "must be an object"),
     ],
 )
 def test_it_names_bad_input(golden, alice, kwargs, key, words):
