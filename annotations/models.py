@@ -479,3 +479,84 @@ class ApiToken(models.Model):
         if self.revoked_at is None:
             self.revoked_at = timezone.now()
             self.save(update_fields=["revoked_at"])
+
+
+class DatasetQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """Return the snapshots ``user`` may download.
+
+        Data consumers see only snapshots of approved spans.
+        """
+        from .permissions import Role, can, roles
+
+        if not can(user, "export"):
+            return self.none()
+        if roles(user) <= {Role.CONSUMER}:
+            return self.filter(filters__status="approved")
+        return self.all()
+
+
+class Dataset(models.Model):
+    """A named, versioned, immutable freeze of an export query (DESIGN.md §6).
+
+    ``content`` holds the canonical frozen records (gzip-compressed jsonl, one
+    article a line with its split); every format and split is rendered from it,
+    so later edits, rejections or deletions never change a snapshot.
+    """
+
+    name = models.CharField(max_length=200)
+    version = models.PositiveIntegerField()
+    description = models.TextField(blank=True)
+    # The export filters (ExportQuery.filters()), normalised.
+    filters = models.JSONField(default=dict)
+    # Percentages per split, e.g. {"train": 80, "dev": 10, "test": 10}.
+    split = models.JSONField(default=dict)
+    seed = models.PositiveBigIntegerField()
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.PROTECT, related_name="datasets"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    content = models.FileField(upload_to="datasets/", max_length=500)
+    # sha256 of the uncompressed canonical content.
+    content_sha256 = models.CharField(max_length=64)
+    article_count = models.PositiveIntegerField(default=0)
+    span_count = models.PositiveIntegerField(default=0)
+    label_counts = models.JSONField(default=dict)
+    # Per split: {"articles": n, "spans": n, "labels": {...}, "jsonl_sha256": "…"}.
+    split_counts = models.JSONField(default=dict)
+
+    objects = DatasetQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["name", "version"],
+                name="dataset_unique_name_version",
+                violation_error_message=gettext_lazy(
+                    "A snapshot with this name and version already exists."
+                ),
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.name} v{self.version}"
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise TypeError("Dataset snapshots are immutable.")
+        super().save(*args, **kwargs)
+
+    def snapshot(self) -> dict:
+        """Return the fields an audit event records."""
+        return {
+            "name": self.name,
+            "version": self.version,
+            "filters": self.filters,
+            "split": self.split,
+            "seed": self.seed,
+            "content_sha256": self.content_sha256,
+            "article_count": self.article_count,
+            "span_count": self.span_count,
+            "label_counts": self.label_counts,
+        }
