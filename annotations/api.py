@@ -9,10 +9,12 @@ from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 from django.db.models import Q
-from django.http import Http404, JsonResponse
+from django.http import Http404, JsonResponse, StreamingHttpResponse
 from django.utils.translation import gettext as _
 from django.views import defaults
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
+    OpenApiParameter,
     OpenApiResponse,
     PolymorphicProxySerializer,
     extend_schema,
@@ -20,21 +22,26 @@ from drf_spectacular.utils import (
 )
 from rest_framework import exceptions, mixins, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.pagination import CursorPagination, PageNumberPagination
+from rest_framework.parsers import BaseParser, JSONParser, MultiPartParser
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 from rest_framework.response import Response
 from rest_framework.routers import DefaultRouter
 from rest_framework.serializers import as_serializer_error
+from rest_framework.views import APIView
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from . import permissions, services
+from . import datasets, exports, imports, permissions, services
 from .filters import ArticleFilter, SpanFilter
-from .models import Article, AuditEvent, Label, Role, Span
+from .models import Article, AuditEvent, Dataset, Label, Role, Span
 from .serializers import (
     ApprovePendingResultSerializer,
     ApproveSerializer,
     ArticleSerializer,
     AuditEventSerializer,
+    DatasetCreateSerializer,
+    DatasetSerializer,
     ErrorSerializer,
     LabelSerializer,
     RejectSerializer,
@@ -56,17 +63,15 @@ class PayloadTooLarge(exceptions.APIException):
 
 
 class BulkError(exceptions.ValidationError):
-    """Per-item errors of a bulk request, keyed by the item's index."""
+    """Per-item errors of a bulk request, keyed by item index (or "line N")."""
 
-    def __init__(self, errors: dict[int, dict]):
-        first = min(errors)
-        super().__init__({str(index): errors[index] for index in sorted(errors)})
+    def __init__(self, errors: dict):
+        first = next(iter(errors))
+        super().__init__({str(key): value for key, value in errors.items()})
+        where = f"item {first}" if isinstance(first, int) or first.isdigit() else first
         self.summary = _(
-            "Nothing was stored: item %(i)d is invalid (%(n)d invalid in all)."
-        ) % {
-            "i": first,
-            "n": len(errors),
-        }
+            "Nothing was stored: %(where)s is invalid (%(n)d invalid in all)."
+        ) % {"where": where, "n": len(errors)}
 
 
 def _first_message(detail, path="") -> str:
@@ -222,6 +227,180 @@ ERRORS = {
 }
 
 
+class NdjsonParser(BaseParser):
+    """``application/x-ndjson``: the jsonl export file, one article a line."""
+
+    media_type = "application/x-ndjson"
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        try:
+            body = stream.read().decode("utf-8") if stream else ""
+        except UnicodeDecodeError as exc:
+            raise exceptions.ParseError(
+                _("The body is not UTF-8 (byte %(pos)d).") % {"pos": exc.start}
+            ) from None
+        # Only "\n" ends a line: JSON strings may hold U+2028 and friends.
+        return body.split("\n")
+
+
+class AnyAcceptContentNegotiation(BaseContentNegotiation):
+    """Streams choose their own content type; errors are always JSON."""
+
+    def select_parser(self, request, parsers):
+        return parsers[0]
+
+    def select_renderer(self, request, renderers, format_suffix=None):
+        return renderers[0], renderers[0].media_type
+
+
+def _streaming(export: exports.Export, manifest_url: str | None = None):
+    response = StreamingHttpResponse(export.chunks)
+    for name, value in export.headers().items():
+        response[name] = value
+    if manifest_url:
+        response["Link"] = f'<{manifest_url}>; rel="describedby"'
+    return response
+
+
+def _with_manifest_flag(request) -> str:
+    params = request.GET.copy()
+    params["manifest"] = "1"
+    return request.build_absolute_uri(f"{request.path}?{params.urlencode()}")
+
+
+STREAM_RESPONSES = {
+    (200, "application/x-ndjson"): OpenApiResponse(
+        OpenApiTypes.STR, description="jsonl (or w3c with lines=1)"
+    ),
+    (200, "text/csv"): OpenApiResponse(OpenApiTypes.STR, description="csv"),
+    (200, "text/plain"): OpenApiResponse(OpenApiTypes.STR, description="conll"),
+    (200, "application/ld+json"): OpenApiResponse(
+        OpenApiTypes.OBJECT, description="w3c Web Annotation collection"
+    ),
+    (200, "application/json"): OpenApiResponse(
+        OpenApiTypes.OBJECT, description="the manifest, with manifest=1"
+    ),
+}
+FORMAT_PARAMETERS = [
+    OpenApiParameter("format", str, enum=list(exports.FORMATS), default="jsonl"),
+    OpenApiParameter("lines", bool, description="w3c: one annotation a line"),
+    OpenApiParameter(
+        "manifest",
+        bool,
+        description="Return the manifest (counts, sha256) instead of the data",
+    ),
+]
+
+
+@extend_schema(
+    summary="Stream spans as training data",
+    description=(
+        "Constant memory at any size. Offsets are code points (NFC, LF). "
+        "Data consumers may only ask for approved spans. CoNLL ends with a "
+        "`# dropped_overlapping=N widened=M` line. The `Link` header points at "
+        "the manifest of the same export."
+    ),
+    parameters=[
+        *FORMAT_PARAMETERS,
+        OpenApiParameter(
+            "status",
+            str,
+            enum=["approved", "pending", "rejected", "all"],
+            default="approved",
+        ),
+        OpenApiParameter("label", str, many=True, description="Label slug; repeat"),
+        OpenApiParameter("article", int, many=True, description="Article id; repeat"),
+        OpenApiParameter("language", str),
+        OpenApiParameter(
+            "since",
+            OpenApiTypes.DATETIME,
+            description="Articles changed (text or spans) after this moment",
+        ),
+        OpenApiParameter(
+            "include_empty", bool, description="Keep articles without spans"
+        ),
+    ],
+    responses={**STREAM_RESPONSES, 400: ERRORS[400]},
+)
+class ExportView(APIView):
+    content_negotiation_class = AnyAcceptContentNegotiation
+
+    def get(self, request):
+        permissions.require(request.user, "export")
+        iri_base = request.build_absolute_uri("/api/v1/")
+        query = exports.ExportQuery.from_params(request.GET)
+        if query.manifest:
+            return Response(exports.manifest(query, request.user, iri_base=iri_base))
+        export = exports.stream(query, request.user, iri_base=iri_base)
+        return _streaming(export, _with_manifest_flag(request))
+
+
+@extend_schema_view(
+    list=extend_schema(summary="List dataset snapshots"),
+    retrieve=extend_schema(summary="Get a snapshot: counts, split, content hash"),
+)
+class DatasetViewSet(
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+):
+    serializer_class = DatasetSerializer
+    pagination_class = ArticlePagination
+    # Freezing a snapshot reads data; read tokens may do it.
+    allow_read_scope_writes = True
+
+    def get_queryset(self):
+        return Dataset.objects.visible_to(self.request.user).select_related(
+            "created_by"
+        )
+
+    @extend_schema(
+        summary="Freeze a snapshot",
+        description=(
+            "Freezes what you would export with `filters` as the next version of "
+            "`name`, split by article (default 80/10/10, by a hash of the article "
+            "id and the seed). Later edits never change it."
+        ),
+        request=DatasetCreateSerializer,
+        responses={201: DatasetSerializer, **ERRORS},
+    )
+    def create(self, request):
+        permissions.require(request.user, "export")
+        serializer = DatasetCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        dataset = datasets.dataset_create(
+            user=request.user, **serializer.validated_data
+        )
+        data = DatasetSerializer(dataset).data
+        return Response(data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        summary="Download a snapshot (a split, in a format)",
+        description="The same bytes every time; jsonl carries a Repr-Digest header.",
+        parameters=[
+            *FORMAT_PARAMETERS,
+            OpenApiParameter(
+                "split", str, enum=["all", *datasets.SPLITS], default="all"
+            ),
+        ],
+        responses={**STREAM_RESPONSES, 400: ERRORS[400]},
+    )
+    @action(
+        detail=True,
+        methods=["get"],
+        content_negotiation_class=AnyAcceptContentNegotiation,
+        pagination_class=None,
+    )
+    def download(self, request, pk=None):
+        dataset = self.get_object()
+        iri_base = request.build_absolute_uri("/api/v1/")
+        query, _split = datasets.download_query(request.GET)
+        if query.manifest:
+            return Response(
+                datasets.manifest(dataset, request.GET, request.user, iri_base=iri_base)
+            )
+        export = datasets.stream(dataset, request.GET, request.user, iri_base=iri_base)
+        return _streaming(export, _with_manifest_flag(request))
+
+
 # Articles
 
 
@@ -246,6 +425,7 @@ class ArticleViewSet(
 ):
     serializer_class = ArticleSerializer
     filterset_class = ArticleFilter
+    parser_classes = [JSONParser, NdjsonParser, MultiPartParser]
     pagination_class = ArticlePagination
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
 
@@ -283,6 +463,11 @@ class ArticleViewSet(
     )
     def create(self, request, *args, **kwargs):
         permissions.require(request.user, "add_article")
+        if request.content_type.startswith(NdjsonParser.media_type) or (
+            isinstance(request.data, list)
+            and any(isinstance(item, dict) and "spans" in item for item in request.data)
+        ):
+            return self._import(request)
         if isinstance(request.data, list):
             articles = _bulk(request.data, self._create_one)
             data = self.get_serializer(self._with_counts(articles), many=True).data
@@ -290,6 +475,41 @@ class ArticleViewSet(
             [article] = self._with_counts([self._create_one(request.data)])
             data = self.get_serializer(article).data
         return Response(data, status=status.HTTP_201_CREATED)
+
+    def _import(self, request):
+        """Import the jsonl export shape, spans included; all lines or none."""
+        status_param = request.query_params.get("status", Span.Status.PENDING)
+        lines = request.data if isinstance(request.data, list) else [request.data]
+        if len(lines) > BULK_MAX_ITEMS:
+            raise exceptions.ValidationError(
+                _("Send at most %(max)d articles at once; this request has %(n)d.")
+                % {"max": BULK_MAX_ITEMS, "n": len(lines)}
+            )
+        with transaction.atomic():
+            result = imports.import_articles(
+                lines=lines, user=request.user, status=status_param
+            )
+            if not result.ok:
+                transaction.set_rollback(True)
+        if not result.ok:
+            ndjson = request.content_type.startswith(NdjsonParser.media_type)
+            errors = {
+                (f"line {e.line}" if ndjson else str(e.line - 1)): e.messages
+                for e in result.errors
+            }
+            raise BulkError(errors)
+        data = {
+            "articles_created": result.articles_created,
+            "articles_existing": result.articles_existing,
+            "spans_created": result.spans_created,
+            "spans_existing": result.spans_existing,
+        }
+        code = (
+            status.HTTP_201_CREATED
+            if result.articles_created or result.spans_created
+            else status.HTTP_200_OK
+        )
+        return Response(data, status=code)
 
     def _create_one(self, item):
         serializer = self.get_serializer(data=item)
@@ -554,3 +774,4 @@ router = DefaultRouter()
 router.register("articles", ArticleViewSet, basename="article")
 router.register("spans", SpanViewSet, basename="span")
 router.register("labels", LabelViewSet, basename="label")
+router.register("datasets", DatasetViewSet, basename="dataset")

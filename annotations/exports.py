@@ -329,7 +329,8 @@ class ExportQuery:
         for value in param_values(params, "article"):
             try:
                 number = int(value)
-                if number < 1 or isinstance(value, bool | float):
+                # Ids are 64-bit: a larger number would overflow the query.
+                if not 1 <= number < 2**63 or isinstance(value, bool | float):
                     raise ValueError
             except (TypeError, ValueError):
                 errors["article"] = _(

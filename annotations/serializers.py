@@ -5,7 +5,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from . import permissions
-from .models import Article, AuditEvent, Label, Role, Span
+from .models import Article, AuditEvent, Dataset, Label, Role, Span
 
 # Offsets fit PostgreSQL's integer column; larger numbers are refused, not a 500.
 MAX_OFFSET = 2**31 - 1
@@ -244,3 +244,64 @@ class AuditEventSerializer(serializers.ModelSerializer):
             "after",
         ]
         read_only_fields = fields
+
+
+class ImportResultSerializer(serializers.Serializer):
+    articles_created = serializers.IntegerField()
+    articles_existing = serializers.IntegerField(
+        help_text="Lines matching a stored article (same text sha256 and source URL)."
+    )
+    spans_created = serializers.IntegerField()
+    spans_existing = serializers.IntegerField()
+
+
+class DatasetSerializer(serializers.ModelSerializer):
+    created_by = serializers.SlugRelatedField(
+        slug_field="username", read_only=True, help_text="Who froze it."
+    )
+    filters = serializers.DictField(help_text="The export query that was frozen.")
+    split = serializers.DictField(
+        child=serializers.IntegerField(), help_text="Percent per split."
+    )
+    label_counts = serializers.DictField(child=serializers.IntegerField())
+    split_counts = serializers.DictField(
+        help_text="Per split: articles, spans, labels and the jsonl sha256."
+    )
+
+    class Meta:
+        model = Dataset
+        fields = [
+            "id",
+            "name",
+            "version",
+            "description",
+            "filters",
+            "split",
+            "seed",
+            "created_by",
+            "created_at",
+            "content_sha256",
+            "article_count",
+            "span_count",
+            "label_counts",
+            "split_counts",
+        ]
+        read_only_fields = fields
+
+
+class DatasetCreateSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=200)
+    description = serializers.CharField(required=False, allow_blank=True, default="")
+    filters = serializers.DictField(
+        required=False,
+        help_text="Export query keys: status, label, article, language, since, "
+        "include_empty.",
+    )
+    split = serializers.DictField(
+        child=serializers.IntegerField(min_value=0, max_value=100),
+        required=False,
+        help_text='Percent per split, e.g. {"train": 80, "dev": 10, "test": 10}.',
+    )
+    seed = serializers.IntegerField(
+        required=False, min_value=0, max_value=2**63 - 1, help_text="Split seed."
+    )

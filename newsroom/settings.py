@@ -210,6 +210,8 @@ REST_FRAMEWORK = {
         "user": os.environ.get("API_RATE_PER_USER", "6000/minute"),
     },
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+    # ?format= picks an export format (jsonl, csv…), not a DRF renderer.
+    "URL_FORMAT_OVERRIDE": None,
 }
 
 SPECTACULAR_SETTINGS = {

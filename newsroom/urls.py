@@ -14,6 +14,7 @@ urlpatterns = [
         SpectacularSwaggerView.as_view(url_name="api-schema"),
         name="api-docs",
     ),
+    path("api/v1/export/", api.ExportView.as_view(), name="api-export"),
     path("api/v1/", include(api.router.urls)),
     path("", include("annotations.urls")),
 ]
