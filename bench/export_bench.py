@@ -17,8 +17,7 @@ export in a fresh process:
 ``--mode http``
     gunicorn (two sync workers) serving ``/api/v1/export/``, read with a token
     created for the benchmark admin; the figure is the highest peak RSS
-    (``VmHWM``) of the workers after the download. ``--stub`` serves the
-    endpoint from ``bench/stub_urls.py`` instead of the project's URLs.
+    (``VmHWM``) of the workers after the download.
 
 The targets on a 2-core machine: 50,000 spans in under 2 s, 500,000 in under
 15 s, and peak RSS at 500,000 within 50 MB of the 50,000 run. Use a database
@@ -323,8 +322,6 @@ def time_http(args, fmt, spans):
     token = create_token()
     port = free_port()
     env = dict(os.environ)
-    if args.stub:
-        env["DJANGO_SETTINGS_MODULE"] = "bench.stub_settings"
     server = subprocess.Popen(
         [
             str(Path(sys.executable).with_name("gunicorn")),
@@ -381,11 +378,6 @@ def main():
         "--chars", type=int, default=3000, help="Least characters per article."
     )
     parser.add_argument("--mode", choices=("direct", "http"), default="direct")
-    parser.add_argument(
-        "--stub",
-        action="store_true",
-        help="http: serve the endpoint from bench/stub_urls.py.",
-    )
     parser.add_argument("--format", choices=FORMATS, action="append")
     parser.add_argument("--repeat", type=int, default=1)
     parser.add_argument("--child", choices=FORMATS, help=argparse.SUPPRESS)
