@@ -1,0 +1,96 @@
+"""Figures for the reviewer dashboard: a handful of aggregate queries, no loops over rows."""
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from django.db.models import Count, Min, Q
+from django.db.models.functions import TruncDate
+from django.utils import timezone
+
+from .models import AuditEvent, Label, Span
+
+DAYS = 30
+
+
+@dataclass
+class Rate:
+    name: str
+    approved: int
+    rejected: int
+    pending: int
+
+    @property
+    def decided(self) -> int:
+        return self.approved + self.rejected
+
+    @property
+    def approval_rate(self) -> float | None:
+        """Approved share of decided spans, or None before any decision."""
+        return self.approved / self.decided if self.decided else None
+
+
+def _rates(spans, field: str) -> list[Rate]:
+    rows = (
+        spans.values(field)
+        .annotate(
+            approved=Count("pk", filter=Q(status=Span.Status.APPROVED)),
+            rejected=Count("pk", filter=Q(status=Span.Status.REJECTED)),
+            pending=Count("pk", filter=Q(status=Span.Status.PENDING)),
+        )
+        .order_by(field)
+    )
+    return [
+        Rate(row[field], row["approved"], row["rejected"], row["pending"])
+        for row in rows
+    ]
+
+
+def by_label(spans=None) -> list[Rate]:
+    """Counts per label and status, every label listed (zeros included)."""
+    spans = Span.objects.alive() if spans is None else spans
+    found = {rate.name: rate for rate in _rates(spans, "label__slug")}
+    return [
+        found.get(slug, Rate(slug, 0, 0, 0))
+        for slug in Label.objects.values_list("slug", flat=True)
+    ]
+
+
+def by_annotator(spans=None) -> list[Rate]:
+    spans = Span.objects.alive() if spans is None else spans
+    return _rates(spans, "created_by__username")
+
+
+def oldest_pending_age(now=None) -> timedelta | None:
+    oldest = (
+        Span.objects.alive().pending().aggregate(oldest=Min("created_at"))["oldest"]
+    )
+    if oldest is None:
+        return None
+    return (now or timezone.now()) - oldest
+
+
+def throughput(
+    days: int = DAYS, today: date | None = None
+) -> list[tuple[date, int, int]]:
+    """Return (day, approvals, rejections) for each of the last ``days`` days."""
+    today = today or timezone.localdate()
+    first = today - timedelta(days=days - 1)
+    rows = (
+        AuditEvent.objects.filter(
+            object_type="span",
+            action__in=[AuditEvent.Action.APPROVE, AuditEvent.Action.REJECT],
+            created_at__date__gte=first,
+        )
+        .annotate(day=TruncDate("created_at"))
+        .values("day", "action")
+        .annotate(n=Count("pk"))
+    )
+    counts = {(row["day"], row["action"]): row["n"] for row in rows}
+    return [
+        (
+            day,
+            counts.get((day, AuditEvent.Action.APPROVE), 0),
+            counts.get((day, AuditEvent.Action.REJECT), 0),
+        )
+        for day in (first + timedelta(days=i) for i in range(days))
+    ]
