@@ -1,8 +1,20 @@
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
-from django.db import models
-from django.db.models import Count, F, Q
+from django.db import connections, models
+from django.db.models import (
+    Case,
+    CharField,
+    Count,
+    Exists,
+    F,
+    OuterRef,
+    Q,
+    Subquery,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -63,6 +75,14 @@ class Label(models.Model):
         return self.slug == ENTITY_SLUG
 
 
+class WorkStatus(models.TextChoices):
+    """Where an article stands, derived from its spans (never stored)."""
+
+    NOT_STARTED = "not_started", gettext_lazy("Not started")
+    AWAITING_REVIEW = "awaiting_review", gettext_lazy("Awaiting review")
+    REVIEWED = "reviewed", gettext_lazy("Reviewed")
+
+
 class ArticleQuerySet(models.QuerySet):
     def alive(self):
         return self.filter(is_deleted=False)
@@ -77,6 +97,67 @@ class ArticleQuerySet(models.QuerySet):
             spans_pending=Count("spans", filter=Q(spans__status=Span.Status.PENDING)),
             spans_approved=Count("spans", filter=Q(spans__status=Span.Status.APPROVED)),
             spans_rejected=Count("spans", filter=Q(spans__status=Span.Status.REJECTED)),
+        )
+
+    def with_work_status(self, spans=None):
+        """Annotate ``spans_pending/approved/rejected/total`` and ``work_status``.
+
+        ``spans`` limits which spans are counted (e.g. those a consumer may see);
+        ``work_status`` always looks at every span: not started (none), awaiting
+        review (some pending), reviewed (all decided). Correlated subqueries, not a
+        join and GROUP BY, so a page of rows costs the same however big the tables.
+        """
+        counted = (Span.objects.all() if spans is None else spans).filter(
+            article=OuterRef("pk")
+        )
+        every = Span.objects.filter(article=OuterRef("pk"))
+
+        def count(queryset):
+            counts = queryset.order_by().values("article").annotate(n=Count("pk"))
+            return Coalesce(Subquery(counts.values("n")[:1]), 0)
+
+        return self.annotate(
+            spans_pending=count(counted.filter(status=Span.Status.PENDING)),
+            spans_approved=count(counted.filter(status=Span.Status.APPROVED)),
+            spans_rejected=count(counted.filter(status=Span.Status.REJECTED)),
+            spans_total=F("spans_pending") + F("spans_approved") + F("spans_rejected"),
+            work_status=Case(
+                When(~Exists(every), then=Value(WorkStatus.NOT_STARTED)),
+                When(
+                    Exists(every.filter(status=Span.Status.PENDING)),
+                    then=Value(WorkStatus.AWAITING_REVIEW),
+                ),
+                default=Value(WorkStatus.REVIEWED),
+                output_field=CharField(),
+            ),
+        )
+
+    def search(self, query: str):
+        """Filter on title and text: full-text on PostgreSQL, substring elsewhere.
+
+        The "simple" configuration neither stems nor drops stop words, so one
+        query serves articles in any language.
+        """
+        query = (query or "").strip()
+        if not query:
+            return self
+        if connections[self.db].vendor == "postgresql":
+            from django.contrib.postgres.search import SearchQuery, SearchVector
+
+            return self.alias(
+                search_vector=SearchVector("title", "text", config="simple")
+            ).filter(
+                search_vector=SearchQuery(
+                    query, config="simple", search_type="websearch"
+                )
+            )
+        return self.filter(Q(title__icontains=query) | Q(text__icontains=query))
+
+    def with_label(self, slug: str, spans=None):
+        """Keep articles with at least one span (among ``spans``) labelled ``slug``."""
+        spans = Span.objects.all() if spans is None else spans
+        return self.filter(
+            Exists(spans.filter(article=OuterRef("pk"), label__slug=slug))
         )
 
 
