@@ -48,7 +48,7 @@ def span_at(article, label, phrase, **kwargs):
 # Create
 
 
-def test_it_creates_a_span_and_returns_the_workspace(client, alice, story):
+def test_it_creates_a_span_and_returns_the_changed_parts(client, alice, story):
     client.force_login(alice)
     response = client.post(
         create_url(story), selection(story, "à l’équipe", "quote"), headers=HTMX
@@ -58,11 +58,32 @@ def test_it_creates_a_span_and_returns_the_workspace(client, alice, story):
     assert (span.start, span.end) == (23, 33)
     assert span.text == story.text[23:33] == "à l’équipe"
     assert span.created_by == alice
-    content = response.content.decode()
-    assert content.lstrip().startswith('<div id="workspace"')
-    assert f'data-span-id="{span.pk}" data-label="quote"' in content
-    assert "Tagged “à l’équipe” as Quote." in content
     assert AuditEvent.objects.for_object(span).get().action == "create"
+    content = response.content.decode()
+    # The redrawn text is the main swap; the rest goes out of band.
+    assert content.lstrip().startswith('<div id="article-text"')
+    assert f'data-span-id="{span.pk}" data-label="quote"' in content
+    assert 'id="annotate-message" class="annotate-message"' in content
+    assert "Tagged “à l’équipe” as Quote." in content
+    assert '<span id="count-quote" class="muted" hx-swap-oob="true">1</span>' in content
+    assert '<ol hx-swap-oob="beforeend:#spans-quote">' in content
+    assert f'<li id="span-row-{span.pk}"' in content
+    assert 'id="workspace"' not in content
+
+
+def test_it_slots_a_new_row_before_the_next_span_of_its_group(
+    client, alice, story, labels
+):
+    later = span_at(story, labels["entity"], "Montréal")
+    client.force_login(alice)
+    response = client.post(
+        create_url(story), selection(story, "Zoé", "entity"), headers=HTMX
+    )
+    content = response.content.decode()
+    assert f'<ol hx-swap-oob="beforebegin:#span-row-{later.pk}">' in content
+    assert (
+        '<span id="count-entity" class="muted" hx-swap-oob="true">2</span>' in content
+    )
 
 
 def test_it_redirects_after_creating_without_htmx(client, alice, story):
@@ -79,7 +100,11 @@ def test_it_shows_a_message_for_a_duplicate(client, alice, story):
         create_url(story), selection(story, "Zoé", "entity"), headers=HTMX
     )
     assert response.status_code == 200
-    assert "already has a span with this label" in response.content.decode()
+    assert response["HX-Reswap"] == "none"
+    content = response.content.decode()
+    assert "already has a span with this label" in content
+    assert 'hx-swap-oob="true"' in content
+    assert 'id="article-text"' not in content
     assert Span.objects.count() == 1
 
 

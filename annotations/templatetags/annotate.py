@@ -4,12 +4,11 @@ from collections import defaultdict
 from html import escape
 
 from django import template
-from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
 from .. import permissions
-from ..models import WorkStatus
+from ..models import Span, WorkStatus
 
 register = template.Library()
 
@@ -20,21 +19,36 @@ def can(context, action: str, obj=None) -> bool:
     return permissions.can(context["request"].user, action, obj)
 
 
-def _opening_tag(span, *, continued: bool) -> str:
-    title = _("%(label)s · %(status)s · %(user)s") % {
-        "label": span.label.name,
-        "status": span.get_status_display(),
-        "user": span.created_by.get_username(),
-    }
-    return format_html(
-        '<mark class="hl{}" data-span-id="{}" data-label="{}" data-status="{}" '
-        'title="{}">',
-        " hl-cont" if continued else "",
-        span.pk,
-        span.label.slug,
-        span.status,
-        title,
-    )
+class _OpeningTags:
+    """Build each span's ``<mark>`` tag once, translating each label/status once."""
+
+    def __init__(self):
+        self.captions = {}
+        self.tags = {}
+
+    def caption(self, span) -> str:
+        key = (span.label_id, span.status, span.created_by_id)
+        caption = self.captions.get(key)
+        if caption is None:
+            caption = self.captions[key] = _("%(label)s · %(status)s · %(user)s") % {
+                "label": span.label.name,
+                "status": Span.Status(span.status).label,
+                # Rows read as plain values carry the name; model instances don't.
+                "user": getattr(span, "username", None)
+                or span.created_by.get_username(),
+            }
+        return caption
+
+    def __call__(self, span, *, continued: bool) -> str:
+        key = (span.pk, continued)
+        tag = self.tags.get(key)
+        if tag is None:
+            tag = self.tags[key] = (
+                f'<mark class="hl{" hl-cont" if continued else ""}" '
+                f'data-span-id="{int(span.pk)}" data-label="{escape(span.label.slug)}" '
+                f'data-status="{escape(span.status)}" title="{escape(self.caption(span))}">'
+            )
+        return tag
 
 
 @register.simple_tag
@@ -56,7 +70,7 @@ def highlighted_text(text: str, spans) -> SafeString:
             starting[span.start].append(span)
             ending[span.end] += 1
     boundaries = sorted({0, length, *starting, *ending})
-    opening = {}
+    opening_tag = _OpeningTags()
     out = []
     stack = []
     for index, position in enumerate(boundaries):
@@ -76,13 +90,7 @@ def highlighted_text(text: str, spans) -> SafeString:
                 reopened + (fresh or []),
                 key=lambda s: (-s.end, s.label.order, s.pk),
             ):
-                if span.start == position:
-                    tag = _opening_tag(span, continued=False)
-                else:
-                    tag = opening.get(span.pk)
-                    if tag is None:
-                        tag = opening[span.pk] = _opening_tag(span, continued=True)
-                out.append(tag)
+                out.append(opening_tag(span, continued=span.start != position))
                 stack.append(span)
         if index + 1 < len(boundaries):
             following = boundaries[index + 1]
