@@ -266,3 +266,39 @@ def test_it_renders_with_a_constant_number_of_queries(
     add_spans(100, 10)
     with django_assert_num_queries(6):
         assert client.get(url(article)).status_code == 200
+
+
+def test_it_escapes_user_text_in_the_panel(client, alice, labels):
+    article = ArticleFactory(
+        uploaded_by=alice, text='<img src=x onerror="alert(1)"> hi'
+    )
+    SpanFactory(
+        article=article,
+        label=labels["claim"],
+        start=0,
+        end=30,
+        status=Span.Status.REJECTED,
+        rejection_reason="<b>nope</b>",
+    )
+    client.force_login(alice)
+    content = client.get(url(article)).content.decode()
+    assert "<img" not in content
+    assert "&lt;img src=x onerror=&quot;alert(1)&quot;&gt;" in content
+    assert "<b>nope</b>" not in content
+    assert "&lt;b&gt;nope&lt;/b&gt;" in content
+
+
+def test_it_deletes_through_the_plain_form_and_its_csrf_token(alice, labels):
+    from django.test import Client
+
+    article = ArticleFactory(uploaded_by=alice, text=TEXT)
+    span = span_at(article, labels["entity"], "Zoé")
+    strict = Client(enforce_csrf_checks=True)
+    strict.force_login(alice)
+    content = strict.get(url(article)).content.decode()
+    delete = reverse("annotations:span_delete", args=[article.pk, span.pk])
+    form = content[content.index(f'action="{delete}"') :]
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', form).group(1)
+    response = strict.post(delete, {"csrfmiddlewaretoken": token})
+    assert response.status_code == 302
+    assert not Span.objects.exists()
