@@ -1,3 +1,5 @@
+import re
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
@@ -15,6 +17,7 @@ from django.db.models import (
     When,
 )
 from django.db.models.functions import Coalesce
+from django.db.models.lookups import GreaterThan
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -83,6 +86,32 @@ class WorkStatus(models.TextChoices):
     REVIEWED = "reviewed", gettext_lazy("Reviewed")
 
 
+def _span_count(spans, status):
+    """Return the number of ``spans`` (correlated on an article) with ``status``."""
+    # The status goes in the aggregate's FILTER, not the WHERE: the WHERE then
+    # holds only the article, so the planner walks that index rather than every
+    # span with the status (SQLite, without statistics, would pick the latter).
+    counts = (
+        spans.order_by()
+        .values("article")
+        .annotate(n=Count("pk", filter=Q(status=status)))
+    )
+    return Coalesce(Subquery(counts.values("n")[:1]), 0)
+
+
+def _work_status():
+    every = Span.objects.filter(article=OuterRef("pk"))
+    return Case(
+        When(~Exists(every), then=Value(WorkStatus.NOT_STARTED)),
+        When(
+            GreaterThan(_span_count(every, Span.Status.PENDING), 0),
+            then=Value(WorkStatus.AWAITING_REVIEW),
+        ),
+        default=Value(WorkStatus.REVIEWED),
+        output_field=CharField(),
+    )
+
+
 class ArticleQuerySet(models.QuerySet):
     def alive(self):
         return self.filter(is_deleted=False)
@@ -110,36 +139,20 @@ class ArticleQuerySet(models.QuerySet):
         counted = (Span.objects.all() if spans is None else spans).filter(
             article=OuterRef("pk")
         )
-        every = Span.objects.filter(article=OuterRef("pk"))
-
-        def count(queryset, status):
-            # The status goes in the aggregate's FILTER, not the WHERE: the WHERE
-            # then holds only the article, and the planner walks that index rather
-            # than every span with the status (SQLite has no statistics to tell).
-            counts = (
-                queryset.order_by()
-                .values("article")
-                .annotate(n=Count("pk", filter=Q(status=status)))
-            )
-            return Coalesce(Subquery(counts.values("n")[:1]), 0)
-
-        return self.alias(
-            pending_anywhere=count(every, Span.Status.PENDING),
-        ).annotate(
-            spans_pending=count(counted, Span.Status.PENDING),
-            spans_approved=count(counted, Span.Status.APPROVED),
-            spans_rejected=count(counted, Span.Status.REJECTED),
+        return self.annotate(
+            spans_pending=_span_count(counted, Span.Status.PENDING),
+            spans_approved=_span_count(counted, Span.Status.APPROVED),
+            spans_rejected=_span_count(counted, Span.Status.REJECTED),
             spans_total=F("spans_pending") + F("spans_approved") + F("spans_rejected"),
-            work_status=Case(
-                When(~Exists(every), then=Value(WorkStatus.NOT_STARTED)),
-                When(pending_anywhere__gt=0, then=Value(WorkStatus.AWAITING_REVIEW)),
-                default=Value(WorkStatus.REVIEWED),
-                output_field=CharField(),
-            ),
+            work_status=_work_status(),
         )
 
+    def filter_work_status(self, status: str):
+        """Keep articles whose ``work_status`` is ``status``, without selecting it."""
+        return self.alias(work_status=_work_status()).filter(work_status=status)
+
     def search(self, query: str):
-        """Filter on title and text: full-text on PostgreSQL, substring elsewhere.
+        """Filter on title and text: full-text on PostgreSQL, substrings elsewhere.
 
         The "simple" configuration neither stems nor drops stop words, so one
         query serves articles in any language.
@@ -147,17 +160,39 @@ class ArticleQuerySet(models.QuerySet):
         query = (query or "").strip()
         if not query:
             return self
-        if connections[self.db].vendor == "postgresql":
-            from django.contrib.postgres.search import SearchQuery, SearchVector
-
-            return self.alias(
-                search_vector=SearchVector("title", "text", config="simple")
-            ).filter(
-                search_vector=SearchQuery(
-                    query, config="simple", search_type="websearch"
+        if connections[self.db].vendor != "postgresql":
+            # Each term must appear somewhere; "-term" must not, as in web search.
+            matches = self
+            for term in query.split():
+                wanted = term.removeprefix("-")
+                if not wanted:
+                    continue
+                found = Q(title__icontains=wanted) | Q(text__icontains=wanted)
+                matches = (
+                    matches.exclude(found) if term != wanted else matches.filter(found)
                 )
-            )
-        return self.filter(Q(title__icontains=query) | Q(text__icontains=query))
+            return matches
+        from django.contrib.postgres.search import SearchQuery, SearchVector
+
+        matches = self
+        terms = query.split()
+        # Without "or", every word of a term not negated with "-" must be in the
+        # text, so a substring test on it is a necessary condition. PostgreSQL
+        # runs cheap conditions first and so builds the costly document vector
+        # only for rows that pass them. (An index on the vector makes this moot.)
+        if not any(term.lower() == "or" for term in terms):
+            for term in terms:
+                if term.startswith("-"):
+                    continue
+                for word in re.findall(r"[^\W_]+", term):
+                    matches = matches.filter(
+                        Q(title__icontains=word) | Q(text__icontains=word)
+                    )
+        return matches.alias(
+            search_vector=SearchVector("title", "text", config="simple")
+        ).filter(
+            search_vector=SearchQuery(query, config="simple", search_type="websearch")
+        )
 
     def with_label(self, slug: str, spans=None):
         """Keep articles with at least one span (among ``spans``) labelled ``slug``."""

@@ -117,15 +117,21 @@ def article_list(request):
     else:
         # A stale shared link (say, a language nobody writes in any more).
         articles = articles.none()
-    articles = (
-        articles.with_work_status(spans=spans)
+    if form.is_valid() and form.cleaned_data["status"]:
+        articles = articles.filter_work_status(form.cleaned_data["status"])
+    # Page through ids first, then count spans for the page's rows only: with an
+    # OFFSET, PostgreSQL would otherwise count spans for every row it skips.
+    ids = articles.order_by("-created_at", "-id").values_list("pk", flat=True)
+    page = Paginator(ids, ARTICLES_PER_PAGE).get_page(request.GET.get("page"))
+    page.object_list = list(page.object_list)
+    rows = (
+        Article.objects.filter(pk__in=page.object_list)
+        .with_work_status(spans=spans)
         .defer("text")
         .select_related("uploaded_by")
-        .order_by("-created_at", "-id")
+        .in_bulk()
     )
-    if form.is_valid() and form.cleaned_data["status"]:
-        articles = articles.filter(work_status=form.cleaned_data["status"])
-    page = Paginator(articles, ARTICLES_PER_PAGE).get_page(request.GET.get("page"))
+    page.object_list = [rows[pk] for pk in page.object_list]
     context = {
         "form": form,
         "page": page,

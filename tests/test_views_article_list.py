@@ -80,6 +80,15 @@ def test_it_lists_newest_first_with_counts_and_progress(client, alice, three):
     assert "Awaiting review" in content
 
 
+def test_it_filters_on_the_status_of_work_without_selecting_it(three):
+    fresh, busy, done = three
+    assert list(
+        Article.objects.filter_work_status(WorkStatus.REVIEWED).values_list(
+            "title", flat=True
+        )
+    ) == [done.title]
+
+
 def test_it_annotates_the_status_of_work(three):
     fresh, busy, done = three
     statuses = dict(
@@ -126,6 +135,15 @@ def test_it_searches_titles_and_text(client, alice, three):
     # A word found only in the body of one article.
     assert titles(client.get(URL, {"q": "Gull"})) == ["Harbour ferry saved"]
     assert titles(client.get(URL, {"q": "nothing-like-this"})) == []
+
+
+def test_it_searches_words_anywhere_in_the_text(client, alice, three):
+    client.force_login(alice)
+    # Several words, in another order than in the text, plus an excluded one.
+    assert titles(client.get(URL, {"q": "Raman ferry"})) == ["Harbour ferry saved"]
+    assert titles(client.get(URL, {"q": "Gull Raman -budget"})) == [
+        "Harbour ferry saved"
+    ]
 
 
 def test_it_counts_only_approved_spans_for_consumers(client, carl, three):
@@ -204,9 +222,9 @@ def test_it_runs_a_constant_number_of_queries(
     for _ in range(30):
         article = ArticleFactory(uploaded_by=alice)
         SpanFactory(article=article, label=labels["quote"])
-    # session, user, groups, labels, languages, uploaders, count, page
-    with django_assert_num_queries(8):
+    # session, user, groups, labels, languages, uploaders, count, ids, rows
+    with django_assert_num_queries(9):
         client.get(URL, {"status": "awaiting_review", "label": "quote", "q": "Zoé"})
     ArticleFactory.create_batch(10, uploaded_by=alice)
-    with django_assert_num_queries(8):
+    with django_assert_num_queries(9):
         client.get(URL)
