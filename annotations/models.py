@@ -112,6 +112,34 @@ def _work_status():
     )
 
 
+_SEARCH_TERM = re.compile(r'(-?)"([^"]*)"?|(-?)(\S+)')
+
+
+def _search_groups(query: str) -> list[list[tuple[bool, str]]]:
+    """Split a web-search query into OR groups of (negated, term) pairs."""
+    groups = [[]]
+    for match in _SEARCH_TERM.finditer(query or ""):
+        negated = bool(match.group(1) or match.group(3))
+        phrase = match.group(2)
+        term = (phrase if phrase is not None else match.group(4)).strip().strip('"')
+        if phrase is None and term.lower() == "or" and not negated:
+            groups.append([])
+        elif term:
+            groups[-1].append((negated, term))
+    return [group for group in groups if group]
+
+
+def _contains_any(groups) -> Q:
+    either = Q(pk__in=[])
+    for group in groups:
+        every = Q()
+        for negated, term in group:
+            found = Q(title__icontains=term) | Q(text__icontains=term)
+            every &= ~found if negated else found
+        either |= every
+    return either
+
+
 class ArticleQuerySet(models.QuerySet):
     def alive(self):
         return self.filter(is_deleted=False)
@@ -152,39 +180,28 @@ class ArticleQuerySet(models.QuerySet):
         return self.alias(work_status=_work_status()).filter(work_status=status)
 
     def search(self, query: str):
-        """Filter on title and text: full-text on PostgreSQL, substrings elsewhere.
+        """Filter on title and text, read as a web search: words, "a phrase",
+        -excluded, either or other.
 
-        The "simple" configuration neither stems nor drops stop words, so one
-        query serves articles in any language.
+        Full-text on PostgreSQL (the "simple" configuration neither stems nor
+        drops stop words, so one query serves every language); substrings
+        elsewhere.
         """
-        query = (query or "").strip()
-        if not query:
+        groups = _search_groups(query)
+        if not groups:
             return self
         if connections[self.db].vendor != "postgresql":
-            # Each term must appear somewhere; "-term" must not, as in web search.
-            matches = self
-            for term in query.split():
-                wanted = term.removeprefix("-")
-                if not wanted:
-                    continue
-                found = Q(title__icontains=wanted) | Q(text__icontains=wanted)
-                matches = (
-                    matches.exclude(found) if term != wanted else matches.filter(found)
-                )
-            return matches
+            return self.filter(_contains_any(groups))
         from django.contrib.postgres.search import SearchQuery, SearchVector
 
         matches = self
-        terms = query.split()
-        # Without "or", every word of a term not negated with "-" must be in the
-        # text, so a substring test on it is a necessary condition. PostgreSQL
-        # runs cheap conditions first and so builds the costly document vector
-        # only for rows that pass them. (An index on the vector makes this moot.)
-        if not any(term.lower() == "or" for term in terms):
-            for term in terms:
-                if term.startswith("-"):
-                    continue
-                for word in re.findall(r"[^\W_]+", term):
+        if len(groups) == 1:
+            # Every word of a wanted term must then be in the text, so a
+            # substring test on it is a necessary condition. PostgreSQL runs
+            # cheap conditions first and so builds the costly document vector
+            # only for rows that pass them. (An index on the vector would do more.)
+            for negated, term in groups[0]:
+                for word in [] if negated else re.findall(r"[^\W_]+", term):
                     matches = matches.filter(
                         Q(title__icontains=word) | Q(text__icontains=word)
                     )

@@ -146,6 +146,21 @@ def test_it_searches_words_anywhere_in_the_text(client, alice, three):
     ]
 
 
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ('"Gull Island"', ["Harbour ferry saved"]),
+        ('"Island Gull"', []),
+        ('vote -"Gull Island"', ["Budget vote delayed"]),
+        ("budget or ferry", ["Budget vote delayed", "Harbour ferry saved"]),
+        ("-ferry", ["Budget vote delayed", "Fresh untouched story"]),
+    ],
+)
+def test_it_reads_the_query_as_a_web_search(client, alice, three, query, expected):
+    client.force_login(alice)
+    assert titles(client.get(URL, {"q": query})) == expected
+
+
 def test_it_counts_only_approved_spans_for_consumers(client, carl, three):
     client.force_login(carl)
     response = client.get(URL, {"label": "entity"})
