@@ -76,6 +76,12 @@ def _get_span(request, article, span_pk, *, action) -> Span:
     return span
 
 
+def _sees_undecided(user) -> bool:
+    # Data consumers see approved spans only; counting the others would only
+    # tell them of spans they cannot open.
+    return permissions.can(user, "add_span") or permissions.can(user, "review_span")
+
+
 def _messages_of(error: ValidationError) -> str:
     return " ".join(error.messages)
 
@@ -136,6 +142,7 @@ def article_list(request):
         "form": form,
         "page": page,
         "is_filtered": any(request.GET.get(name) for name in form.fields),
+        "sees_undecided": _sees_undecided(user),
     }
     template_name = "annotations/article_list.html"
     if _wants_fragment(request):
@@ -226,6 +233,7 @@ def _workspace(request, article, *, message=None, error=None, rows=True):
         "counts": counts,
         "may_annotate": permissions.can(user, "add_span", article)
         and permissions.can(user, "change_article", article),
+        "sees_undecided": _sees_undecided(user),
         "message": message,
         "error": error,
         "entities": [span for span in spans if span.label.is_entity],

@@ -166,8 +166,11 @@ def test_it_counts_only_approved_spans_for_consumers(client, carl, three):
     response = client.get(URL, {"label": "entity"})
     # The pending entity of the ferry story is invisible to a consumer.
     assert titles(response) == []
-    done = client.get(URL).context["page"].object_list[0]
+    response = client.get(URL)
+    done = response.context["page"].object_list[0]
     assert (done.spans_pending, done.spans_approved, done.spans_rejected) == (0, 1, 0)
+    assert b"1 approved" in response.content
+    assert b"pending" not in response.content
 
 
 def test_it_shows_nothing_for_a_stale_filter(client, alice, three):
