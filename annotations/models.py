@@ -1,8 +1,22 @@
+import re
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
-from django.db import models
-from django.db.models import Count, F, Q
+from django.db import connections, models
+from django.db.models import (
+    Case,
+    CharField,
+    Count,
+    Exists,
+    F,
+    OuterRef,
+    Q,
+    Subquery,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -63,6 +77,81 @@ class Label(models.Model):
         return self.slug == ENTITY_SLUG
 
 
+class WorkStatus(models.TextChoices):
+    """Where an article stands, derived from its spans (never stored)."""
+
+    NOT_STARTED = "not_started", gettext_lazy("Not started")
+    AWAITING_REVIEW = "awaiting_review", gettext_lazy("Awaiting review")
+    REVIEWED = "reviewed", gettext_lazy("Reviewed")
+
+
+def _span_count(spans, status):
+    """Return the number of ``spans`` (correlated on an article) with ``status``."""
+    # The status goes in the aggregate's FILTER, not the WHERE: the WHERE then
+    # holds only the article, so the planner walks that index rather than every
+    # span with the status (SQLite, without statistics, would pick the latter).
+    counts = (
+        spans.order_by()
+        .values("article")
+        .annotate(n=Count("pk", filter=Q(status=status)))
+    )
+    return Coalesce(Subquery(counts.values("n")[:1]), 0)
+
+
+def _work_status_conditions() -> dict:
+    every = Span.objects.filter(article=OuterRef("pk"))
+    # "Neither approved nor rejected" is pending (a check constraint says so).
+    # Put this way, no planner is tempted to walk the index of every span by
+    # status instead of the article's own spans (SQLite, without statistics, was).
+    undecided = every.exclude(status__in=[Span.Status.APPROVED, Span.Status.REJECTED])
+    return {
+        WorkStatus.NOT_STARTED: ~Exists(every),
+        WorkStatus.AWAITING_REVIEW: Exists(undecided),
+        WorkStatus.REVIEWED: Exists(every) & ~Exists(undecided),
+    }
+
+
+def _work_status():
+    conditions = _work_status_conditions()
+    return Case(
+        When(conditions[WorkStatus.NOT_STARTED], then=Value(WorkStatus.NOT_STARTED)),
+        When(
+            conditions[WorkStatus.AWAITING_REVIEW],
+            then=Value(WorkStatus.AWAITING_REVIEW),
+        ),
+        default=Value(WorkStatus.REVIEWED),
+        output_field=CharField(),
+    )
+
+
+_SEARCH_TERM = re.compile(r'(-?)"([^"]*)"?|(-?)(\S+)')
+
+
+def _search_groups(query: str) -> list[list[tuple[bool, str]]]:
+    """Split a web-search query into OR groups of (negated, term) pairs."""
+    groups = [[]]
+    for match in _SEARCH_TERM.finditer(query or ""):
+        negated = bool(match.group(1) or match.group(3))
+        phrase = match.group(2)
+        term = (phrase if phrase is not None else match.group(4)).strip().strip('"')
+        if phrase is None and term.lower() == "or" and not negated:
+            groups.append([])
+        elif term:
+            groups[-1].append((negated, term))
+    return [group for group in groups if group]
+
+
+def _contains_any(groups) -> Q:
+    either = Q(pk__in=[])
+    for group in groups:
+        every = Q()
+        for negated, term in group:
+            found = Q(title__icontains=term) | Q(text__icontains=term)
+            every &= ~found if negated else found
+        either |= every
+    return either
+
+
 class ArticleQuerySet(models.QuerySet):
     def alive(self):
         return self.filter(is_deleted=False)
@@ -77,6 +166,68 @@ class ArticleQuerySet(models.QuerySet):
             spans_pending=Count("spans", filter=Q(spans__status=Span.Status.PENDING)),
             spans_approved=Count("spans", filter=Q(spans__status=Span.Status.APPROVED)),
             spans_rejected=Count("spans", filter=Q(spans__status=Span.Status.REJECTED)),
+        )
+
+    def with_work_status(self, spans=None):
+        """Annotate ``spans_pending/approved/rejected/total`` and ``work_status``.
+
+        ``spans`` limits which spans are counted (e.g. those a consumer may see);
+        ``work_status`` always looks at every span: not started (none), awaiting
+        review (some pending), reviewed (all decided). Correlated subqueries, not a
+        join and GROUP BY, so a page of rows costs the same however big the tables.
+        """
+        counted = (Span.objects.all() if spans is None else spans).filter(
+            article=OuterRef("pk")
+        )
+        return self.annotate(
+            spans_pending=_span_count(counted, Span.Status.PENDING),
+            spans_approved=_span_count(counted, Span.Status.APPROVED),
+            spans_rejected=_span_count(counted, Span.Status.REJECTED),
+            spans_total=F("spans_pending") + F("spans_approved") + F("spans_rejected"),
+            work_status=_work_status(),
+        )
+
+    def filter_work_status(self, status: str):
+        """Keep articles whose ``work_status`` would be ``status``."""
+        return self.filter(_work_status_conditions()[status])
+
+    def search(self, query: str):
+        """Filter on title and text, read as a web search: words, "a phrase",
+        -excluded, either or other.
+
+        Full-text on PostgreSQL (the "simple" configuration neither stems nor
+        drops stop words, so one query serves every language); substrings
+        elsewhere.
+        """
+        groups = _search_groups(query)
+        if not groups:
+            return self
+        if connections[self.db].vendor != "postgresql":
+            return self.filter(_contains_any(groups))
+        from django.contrib.postgres.search import SearchQuery, SearchVector
+
+        matches = self
+        if len(groups) == 1:
+            # Every word of a wanted term must then be in the text, so a
+            # substring test on it is a necessary condition. PostgreSQL runs
+            # cheap conditions first and so builds the costly document vector
+            # only for rows that pass them. (An index on the vector would do more.)
+            for negated, term in groups[0]:
+                for word in [] if negated else re.findall(r"[^\W_]+", term):
+                    matches = matches.filter(
+                        Q(title__icontains=word) | Q(text__icontains=word)
+                    )
+        return matches.alias(
+            search_vector=SearchVector("title", "text", config="simple")
+        ).filter(
+            search_vector=SearchQuery(query, config="simple", search_type="websearch")
+        )
+
+    def with_label(self, slug: str, spans=None):
+        """Keep articles with at least one span (among ``spans``) labelled ``slug``."""
+        spans = Span.objects.all() if spans is None else spans
+        return self.filter(
+            Exists(spans.filter(article=OuterRef("pk"), label__slug=slug))
         )
 
 

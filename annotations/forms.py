@@ -1,0 +1,261 @@
+import datetime
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from . import ingest
+from .models import ApiToken, Article, Label, Span, WorkStatus
+
+COMMON_LANGUAGES = ["fr", "en", "de", "es", "it", "nl", "pt", "ar"]
+
+
+class PlainErrorsMixin:
+    def error_text(self) -> str:
+        """Return every error message of the form as one sentence-separated line."""
+        return " ".join(
+            str(message) for errors in self.errors.values() for message in errors
+        )
+
+
+class ArticleFilterForm(forms.Form):
+    """The article list's search box and filters; every field is optional."""
+
+    q = forms.CharField(
+        label=gettext_lazy("Search"),
+        required=False,
+        widget=forms.SearchInput(
+            attrs={"placeholder": gettext_lazy("Title or text"), "autocomplete": "off"}
+        ),
+    )
+    status = forms.ChoiceField(
+        label=gettext_lazy("Status of work"),
+        required=False,
+        choices=[("", gettext_lazy("Any status")), *WorkStatus.choices],
+    )
+    language = forms.ChoiceField(label=gettext_lazy("Language"), required=False)
+    uploader = forms.ChoiceField(label=gettext_lazy("Uploaded by"), required=False)
+    label = forms.ChoiceField(label=gettext_lazy("Has label"), required=False)
+
+    def __init__(self, *args, languages=(), uploaders=(), labels=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["language"].choices = [("", _("Any language"))] + [
+            (code, code) for code in languages
+        ]
+        self.fields["uploader"].choices = [("", _("Anyone"))] + [
+            (name, name) for name in uploaders
+        ]
+        self.fields["label"].choices = [("", _("Any label"))] + [
+            (label.slug, label.name) for label in labels
+        ]
+
+
+class ArticleForm(forms.ModelForm):
+    """Upload: pasted ``text`` or a ``file``, checked and canonicalised in ``clean``.
+
+    ``cleaned_data["text"]`` is the canonical text whichever way it came; the file
+    itself is never kept.
+    """
+
+    source_url = forms.URLField(
+        label=gettext_lazy("Source URL"),
+        required=False,
+        max_length=2000,
+        assume_scheme="https",
+    )
+    file = forms.FileField(
+        label=gettext_lazy("…or upload a file"),
+        required=False,
+        help_text=gettext_lazy(".txt (UTF-8), .html (a saved web page) or .docx"),
+        widget=forms.ClearableFileInput(attrs={"accept": ".txt,.html,.htm,.docx"}),
+    )
+
+    class Meta:
+        model = Article
+        fields = [
+            "title",
+            "language",
+            "source_url",
+            "outlet",
+            "byline",
+            "published_on",
+            "text",
+        ]
+        labels = {
+            "title": gettext_lazy("Title"),
+            "language": gettext_lazy("Language"),
+            "outlet": gettext_lazy("Outlet"),
+            "byline": gettext_lazy("Byline"),
+            "published_on": gettext_lazy("Published on"),
+            "text": gettext_lazy("Article text"),
+        }
+        widgets = {
+            "language": forms.TextInput(
+                attrs={"list": "language-codes", "size": 6, "autocomplete": "off"}
+            ),
+            "published_on": forms.DateInput(attrs={"type": "date"}),
+            "text": forms.Textarea(attrs={"rows": 16, "spellcheck": "false"}),
+        }
+
+    def __init__(self, *args, require_title=True, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.require_title = require_title
+        self.title_hint = ""
+        # Both are checked in clean(): the title may come from the file, and the
+        # text from either the box or the file.
+        self.fields["title"].required = False
+        self.fields["text"].required = False
+        self.fields["text"].strip = False
+
+    def clean_file(self):
+        uploaded = self.cleaned_data.get("file")
+        if uploaded:
+            self.file_text, self.title_hint = ingest.text_from_upload(uploaded)
+        return uploaded
+
+    def clean(self):
+        cleaned = super().clean()
+        if "file" in self.errors:
+            return cleaned
+        pasted = cleaned.get("text") or ""
+        if cleaned.get("file"):
+            if pasted.strip():
+                raise ValidationError(
+                    _("Either paste the text or choose a file, not both."),
+                    code="both",
+                )
+            pasted = self.file_text
+        elif not pasted.strip():
+            self.add_error(
+                "text", _("Paste the article text here, or choose a file below.")
+            )
+            return cleaned
+        # The model's own rules (canonical form, length limit) decide what is stored.
+        probe = Article()
+        try:
+            probe.set_text(pasted)
+        except ValidationError as error:
+            self.add_error(None if hasattr(error, "error_dict") else "text", error)
+            return cleaned
+        cleaned["text"] = probe.text
+        if not cleaned.get("title") and self.title_hint:
+            cleaned["title"] = self.title_hint
+        if self.require_title and not cleaned.get("title"):
+            self.add_error("title", _("Give the article a title."))
+        return cleaned
+
+    def article_fields(self) -> dict:
+        """Return the keyword arguments ``services.article_create`` takes."""
+        return {name: self.cleaned_data[name] for name in self.Meta.fields}
+
+
+class NewSpanForm(PlainErrorsMixin, forms.ModelForm):
+    """A selection to tag: the label's slug, code-point offsets, the text seen."""
+
+    label = forms.ModelChoiceField(
+        queryset=Label.objects.all(),
+        to_field_name="slug",
+        error_messages={"invalid_choice": gettext_lazy("Choose one of the labels.")},
+    )
+
+    class Meta:
+        model = Span
+        fields = ["label", "start", "end", "text"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["text"].required = False
+        self.fields["text"].strip = False
+
+    def _post_clean(self):
+        # services.span_create checks the span against its article.
+        pass
+
+
+class SpanForm(PlainErrorsMixin, forms.ModelForm):
+    """Relabel a span, set an entity's type or a statement's source."""
+
+    version = forms.IntegerField(widget=forms.HiddenInput)
+
+    class Meta:
+        model = Span
+        fields = ["label", "entity_type", "source"]
+        labels = {
+            "label": gettext_lazy("Label"),
+            "entity_type": gettext_lazy("Entity type"),
+            "source": gettext_lazy("Source"),
+        }
+
+    def __init__(self, *args, entities=(), **kwargs):
+        # Several rows may be in edit mode at once: keep their ids apart.
+        kwargs.setdefault("auto_id", f"span-{kwargs['instance'].pk}-%s")
+        super().__init__(*args, **kwargs)
+        self.fields["label"].queryset = Label.objects.all()
+        self.fields["label"].empty_label = None
+        self.fields["entity_type"].required = False
+        self.fields["source"].required = False
+        self.fields["source"].empty_label = _("No source")
+        # Choices from the spans already loaded for the page: no query per option.
+        entities = [e for e in entities if e.pk != self.instance.pk]
+        self.fields["source"].queryset = Span.objects.filter(
+            pk__in=[e.pk for e in entities]
+        )
+        self.fields["source"].choices = [("", _("No source"))] + [
+            (e.pk, f"{e.text[:60]} (#{e.pk})") for e in entities
+        ]
+        if "version" not in self.initial:
+            self.initial["version"] = self.instance.version
+
+    def _post_clean(self):
+        # services.span_update validates against the article and audits the change.
+        pass
+
+    def changes(self) -> dict:
+        """Return the edit for ``services.span_update``.
+
+        A relabelled span drops what its new label cannot carry (an entity type,
+        a source) rather than failing on it.
+        """
+        label = self.cleaned_data["label"]
+        return {
+            "label": label,
+            "entity_type": (self.cleaned_data.get("entity_type") or None)
+            if label.is_entity
+            else None,
+            "source": None if label.is_entity else self.cleaned_data.get("source"),
+        }
+
+
+class ApiTokenForm(forms.ModelForm):
+    expires_on = forms.DateField(
+        label=gettext_lazy("Valid until (optional)"),
+        required=False,
+        help_text=gettext_lazy("The token stops working at the end of this day."),
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+
+    class Meta:
+        model = ApiToken
+        fields = ["name", "scope"]
+        labels = {"name": gettext_lazy("Name"), "scope": gettext_lazy("Scope")}
+        help_texts = {
+            "name": gettext_lazy("What the token is for, e.g. “nightly export”."),
+        }
+        widgets = {"scope": forms.RadioSelect}
+
+    def clean_expires_on(self):
+        day = self.cleaned_data.get("expires_on")
+        if day is not None and day < timezone.localdate():
+            raise ValidationError(_("The date must be today or later."))
+        return day
+
+    def expires_at(self) -> datetime.datetime | None:
+        day = self.cleaned_data.get("expires_on")
+        if day is None:
+            return None
+        end_of_day = datetime.datetime.combine(
+            day + datetime.timedelta(days=1), datetime.time.min
+        )
+        return timezone.make_aware(end_of_day)

@@ -1,0 +1,118 @@
+"""Uploaded files → canonical article text.
+
+The HTML upload form and the REST API both call ``text_from_upload`` so a file
+yields the same text whichever way it arrives.
+"""
+
+import io
+import logging
+from pathlib import PurePath
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.template.defaultfilters import filesizeformat
+from django.utils.translation import gettext as _
+
+from .text import canonicalize, decode_utf8
+
+SUPPORTED_SUFFIXES = (".txt", ".html", ".htm", ".docx")
+
+
+def text_from_upload(uploaded_file) -> tuple[str, str]:
+    """Return ``(canonical_text, title_hint)`` for an uploaded .txt, .html or .docx.
+
+    ``uploaded_file`` is any file object with ``name`` and ``read()`` (a Django
+    ``UploadedFile`` in practice). The title hint is "" when the file names none.
+    Raise ValidationError with a message the uploader can act on.
+    """
+    name = getattr(uploaded_file, "name", "") or ""
+    suffix = PurePath(name).suffix.lower()
+    if suffix not in SUPPORTED_SUFFIXES:
+        raise ValidationError(
+            _(
+                "“%(name)s” is not a supported file type. Upload a .txt (UTF-8), "
+                ".html or .docx file, or paste the text instead."
+            )
+            % {"name": name or _("The file")},
+            code="unsupported_type",
+        )
+    data = _read_limited(uploaded_file)
+    if not data.strip():
+        raise ValidationError(_("The file is empty."), code="empty")
+    if suffix == ".txt":
+        raw, title = decode_utf8(data), ""
+    elif suffix == ".docx":
+        raw, title = _from_docx(data)
+    else:
+        raw, title = _from_html(decode_utf8(data))
+    text = canonicalize(raw)
+    if not text:
+        raise ValidationError(
+            _("No article text was found in “%(name)s”.") % {"name": name},
+            code="empty",
+        )
+    return text, canonicalize(title).replace("\n", " ")
+
+
+def _read_limited(uploaded_file) -> bytes:
+    limit = settings.UPLOAD_MAX_BYTES
+    size = getattr(uploaded_file, "size", None)
+    # Read one byte past the limit so a file without a known size is caught too.
+    data = b"" if size is not None and size > limit else uploaded_file.read(limit + 1)
+    if (size is not None and size > limit) or len(data) > limit:
+        raise ValidationError(
+            _("The file is %(size)s; the largest file accepted is %(max)s.")
+            % {
+                "size": filesizeformat(size if size is not None else len(data)),
+                "max": filesizeformat(limit),
+            },
+            code="too_large",
+        )
+    return data
+
+
+def _from_html(html: str) -> tuple[str, str]:
+    # Imported here: trafilatura loads a lot and only uploads need it.
+    import trafilatura
+
+    document = trafilatura.bare_extraction(
+        html,
+        with_metadata=True,
+        include_comments=False,
+        include_tables=False,
+        include_images=False,
+    )
+    if document is None or not (document.text or "").strip():
+        raise ValidationError(
+            _(
+                "No article text could be found in this web page. Copy the article "
+                "from the page and paste it as text instead."
+            ),
+            code="nothing_extracted",
+        )
+    title = (document.title or "").strip()
+    paragraphs = [line.strip() for line in document.text.splitlines() if line.strip()]
+    # The page's headline usually opens the body too; the title field holds it.
+    if paragraphs and title and paragraphs[0] == title:
+        paragraphs = paragraphs[1:]
+    return "\n\n".join(paragraphs), title
+
+
+def _from_docx(data: bytes) -> tuple[str, str]:
+    import docx
+
+    try:
+        document = docx.Document(io.BytesIO(data))
+    except Exception:
+        # python-docx raises a different error for each way a file can be broken.
+        logging.getLogger(__name__).info("Unreadable .docx upload", exc_info=True)
+        raise ValidationError(
+            _(
+                "This file could not be read as a Word document (.docx). Save it "
+                "again from your word processor as .docx, or paste the text."
+            ),
+            code="unreadable",
+        ) from None
+    paragraphs = [p.text.strip() for p in document.paragraphs if p.text.strip()]
+    title = (document.core_properties.title or "").strip()
+    return "\n\n".join(paragraphs), title

@@ -1,0 +1,257 @@
+"""Time the annotate and list pages on a throwaway database.
+
+    python bench/page_bench.py            # SQLite (in memory)
+    DATABASE_URL=postgres://… python bench/page_bench.py
+
+Builds a 30 kB article with 1,000 overlapping spans and 10,000 articles, then
+prints the median of 20 requests through Django's test client (the whole server
+side: middleware, view, queries, template) and the queries each one ran.
+"""
+
+import os
+import random
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "newsroom.settings")
+os.environ.setdefault("SECRET_KEY", "bench-only-secret-key-not-for-production")
+os.environ.setdefault("SECURE_SSL_REDIRECT", "0")
+os.environ.setdefault("STATIC_FROM_SOURCE", "1")
+
+import django  # noqa: E402
+
+django.setup()
+
+from django.contrib.auth import get_user_model  # noqa: E402
+from django.contrib.auth.models import Group  # noqa: E402
+from django.db import connection  # noqa: E402
+from django.test import Client  # noqa: E402
+from django.test.utils import (  # noqa: E402
+    CaptureQueriesContext,
+    setup_test_environment,
+    teardown_test_environment,
+)
+from django.urls import reverse  # noqa: E402
+
+from annotations.models import Article, Label, Span  # noqa: E402
+from annotations.text import sha256_hex  # noqa: E402
+
+RUNS = 20
+WORDS = (
+    "le conseil municipal a voté jeudi soir un budget de douze millions pour les "
+    "pistes cyclables la maire Claire Dumont estime que « nous ne pouvons plus "
+    "attendre » tandis que l’opposition dénonce un projet mal financé à Villebrune "
+    "les habitants du quartier nord réclament une étude 🚲 sur la circulation des "
+    "camions près de l’école Jean-Moulin où la sécurité des enfants inquiète"
+).split()
+rng = random.Random(20260314)
+
+
+def make_text(size):
+    paragraphs, length = [], 0
+    while length < size:
+        sentence = " ".join(rng.choice(WORDS) for _ in range(rng.randint(8, 20)))
+        paragraph = sentence.capitalize() + "."
+        paragraphs.append(paragraph)
+        length += len(paragraph) + 2
+    return "\n\n".join(paragraphs)[:size].rstrip()
+
+
+def word_bounds(text):
+    bounds, start = [], None
+    for index, char in enumerate(text + " "):
+        if char.isspace():
+            if start is not None:
+                bounds.append((start, index))
+                start = None
+        elif start is None:
+            start = index
+    return bounds
+
+
+def random_spans(article, labels, user, count, taken=None):
+    words = word_bounds(article.text)
+    taken = set() if taken is None else taken
+    spans = []
+    while len(spans) < count:
+        first = rng.randrange(len(words))
+        last = min(len(words) - 1, first + rng.choice([0, 0, 1, 2, 4, 8, 15]))
+        label = rng.choice(labels)
+        start, end = words[first][0], words[last][1]
+        if (start, end, label.pk) in taken:
+            continue
+        taken.add((start, end, label.pk))
+        status = rng.choice(["pending"] * 6 + ["approved"] * 3 + ["rejected"])
+        spans.append(
+            Span(
+                article=article,
+                label=label,
+                start=start,
+                end=end,
+                text=article.text[start:end],
+                status=status,
+                rejection_reason="Too vague" if status == "rejected" else "",
+                entity_type="PER" if label.is_entity and rng.random() < 0.5 else None,
+                created_by=user,
+            )
+        )
+    return spans
+
+
+def timed(client, method, url, runs=RUNS, data=None, **headers):
+    """Return (median ms, fastest ms, queries of the last run, last status)."""
+    call = getattr(client, method)
+    for _ in range(2):
+        if method == "get":
+            call(url, headers=headers)
+    times = []
+    for run in range(runs):
+        payload = data(run) if callable(data) else data
+        with CaptureQueriesContext(connection) as queries:
+            started = time.perf_counter()
+            response = call(url, payload, headers=headers)
+            times.append((time.perf_counter() - started) * 1000)
+    return statistics.median(times), min(times), len(queries), response.status_code
+
+
+def report(name, result):
+    median, fastest, queries, status = result
+    print(
+        f"{name:<58} median {median:7.1f} ms  (min {fastest:6.1f})  "
+        f"{queries:3d} queries  HTTP {status}"
+    )
+
+
+def main():
+    setup_test_environment()
+    connection.settings_dict.setdefault("TEST", {})
+    if connection.vendor == "postgresql":
+        connection.settings_dict["TEST"]["NAME"] = (
+            "bench_" + connection.settings_dict["NAME"]
+        )
+    old_name = connection.creation.create_test_db(verbosity=0, autoclobber=True)
+    try:
+        run()
+    finally:
+        connection.creation.destroy_test_db(old_name, verbosity=0)
+        teardown_test_environment()
+
+
+def run():
+    print(f"database: {connection.vendor}")
+    user = get_user_model().objects.create_user("bench-editor", password="x" * 12)
+    user.groups.add(Group.objects.get(name="editor"))
+    labels = list(Label.objects.all())
+    client = Client()
+    client.force_login(user)
+
+    # The annotate page: 30 kB, 1,000 spans.
+    text = make_text(30_000)
+    article = Article.objects.create(
+        title="Bench article",
+        text=text,
+        text_sha256=sha256_hex(text),
+        uploaded_by=user,
+    )
+    taken = set()
+    Span.objects.bulk_create(random_spans(article, labels, user, 1000, taken))
+    detail = reverse("annotations:article_detail", args=[article.pk])
+    print(f"annotate page: {len(text):,} characters, {article.spans.count():,} spans")
+    report("GET annotate page (full)", timed(client, "get", detail))
+    report(
+        "GET annotate page (htmx workspace fragment)",
+        timed(client, "get", detail, HX_Request="true"),
+    )
+
+    fresh = random_spans(article, labels, user, RUNS * 2, taken)
+
+    def selection(run):
+        span = fresh[run]
+        label = next(label for label in labels if label.pk == span.label_id)
+        return {
+            "label": label.slug,
+            "start": span.start,
+            "end": span.end,
+            "text": span.text,
+        }
+
+    create = reverse("annotations:span_create", args=[article.pk])
+    report(
+        "POST create span, htmx (service + text + new row)",
+        timed(client, "post", create, data=selection, HX_Request="true"),
+    )
+    report(
+        "POST create span, no htmx (service + redirect)",
+        timed(client, "post", create, data=lambda run: selection(run + RUNS)),
+    )
+
+    # The list page: 10,000 articles, 30,000 spans.
+    texts = [make_text(1500) for _ in range(50)]
+
+    def list_text(n):
+        # One article in a hundred names the harbour town searched for below.
+        return texts[n % 50] + (" Le port de Kerbrat." if n % 100 == 0 else "")
+
+    articles = Article.objects.bulk_create(
+        Article(
+            title=f"Article {n} " + " ".join(rng.sample(WORDS, 5)),
+            text=list_text(n),
+            text_sha256=sha256_hex(list_text(n)),
+            language=rng.choice(["fr", "fr", "en"]),
+            uploaded_by=user,
+        )
+        for n in range(9_999)
+    )
+    spans = []
+    for target in articles[:9_999:1]:
+        if rng.random() < 0.7:
+            spans.extend(
+                random_spans(target, labels, user, rng.randint(1, 6), taken=set())
+            )
+    Span.objects.bulk_create(spans, batch_size=5000)
+    total = Article.objects.count()
+    print(f"list page: {total:,} articles, {Span.objects.count():,} spans")
+    listing = reverse("annotations:article_list")
+    report("GET / (full page)", timed(client, "get", listing))
+    report(
+        "GET / (htmx results fragment)",
+        timed(client, "get", listing, HX_Request="true"),
+    )
+    report("GET /?page=200", timed(client, "get", listing + "?page=200"))
+    report(
+        "GET /?status=awaiting_review",
+        timed(client, "get", listing + "?status=awaiting_review"),
+    )
+    report(
+        "GET /?label=entity&language=en",
+        timed(client, "get", listing + "?label=entity&language=en"),
+    )
+    rare = listing + "?q=kerbrat"
+    common = listing + "?q=camions"
+    report("GET /?q=kerbrat (search: 1 article in 100)", timed(client, "get", rare))
+    report(
+        "GET /?q=camions (search: word in most articles)", timed(client, "get", common)
+    )
+    if connection.vendor == "postgresql":
+        # What the index suggested for a migration would bring: it must be built
+        # on exactly the expression ArticleQuerySet.search() filters on.
+        from django.contrib.postgres.indexes import GinIndex
+        from django.contrib.postgres.search import SearchVector
+
+        index = GinIndex(
+            SearchVector("title", "text", config="simple"),
+            name="article_search_simple_gin",
+        )
+        with connection.schema_editor() as editor:
+            editor.add_index(Article, index)
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE annotations_article")
+        report("GET /?q=kerbrat (with the GIN index)", timed(client, "get", rare))
+        report("GET /?q=camions (with the GIN index)", timed(client, "get", common))
+
+
+if __name__ == "__main__":
+    main()
