@@ -32,17 +32,19 @@ from rest_framework.serializers import as_serializer_error
 from rest_framework.views import APIView
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from . import datasets, exports, imports, permissions, services
+from . import datasets, exports, imports, ingest, permissions, services
 from .filters import ArticleFilter, SpanFilter
 from .models import Article, AuditEvent, Dataset, Label, Role, Span
 from .serializers import (
     ApprovePendingResultSerializer,
     ApproveSerializer,
     ArticleSerializer,
+    ArticleUploadSerializer,
     AuditEventSerializer,
     DatasetCreateSerializer,
     DatasetSerializer,
     ErrorSerializer,
+    ImportResultSerializer,
     LabelSerializer,
     RejectSerializer,
     SpanCreateSerializer,
@@ -440,8 +442,13 @@ class ArticleViewSet(
     @extend_schema(
         summary="Create articles",
         description=(
-            "One article as JSON, a JSON list of up to 1,000 (all stored or none; "
-            "errors are keyed by the item's index)."
+            "One article as JSON; a JSON list of up to 1,000 (all stored or none; "
+            "errors are keyed by the item's index); a multipart upload with a "
+            "`file` (.txt UTF-8, .html, .docx); or the jsonl export shape with "
+            "spans, as a JSON list or an `application/x-ndjson` body: re-importing "
+            "is idempotent (same text sha256 and source URL), `?status=approved` "
+            "(admins) imports spans as approved, and errors are keyed by item "
+            "index or `line N`."
         ),
         request={
             "application/json": PolymorphicProxySerializer(
@@ -450,13 +457,22 @@ class ArticleViewSet(
                 resource_type_field_name=None,
                 many=False,
             ),
+            "application/x-ndjson": OpenApiTypes.STR,
+            "multipart/form-data": ArticleUploadSerializer,
         },
         responses={
             201: PolymorphicProxySerializer(
                 component_name="ArticleCreateResponse",
-                serializers=[ArticleSerializer, ArticleSerializer(many=True)],
+                serializers=[
+                    ArticleSerializer,
+                    ArticleSerializer(many=True),
+                    ImportResultSerializer,
+                ],
                 resource_type_field_name=None,
                 many=False,
+            ),
+            200: OpenApiResponse(
+                ImportResultSerializer, description="An import that added nothing new"
             ),
             **ERRORS,
         },
@@ -468,7 +484,10 @@ class ArticleViewSet(
             and any(isinstance(item, dict) and "spans" in item for item in request.data)
         ):
             return self._import(request)
-        if isinstance(request.data, list):
+        if request.content_type.startswith("multipart/"):
+            [article] = self._with_counts([self._upload(request)])
+            data = self.get_serializer(article).data
+        elif isinstance(request.data, list):
             articles = _bulk(request.data, self._create_one)
             data = self.get_serializer(self._with_counts(articles), many=True).data
         else:
@@ -510,6 +529,18 @@ class ArticleViewSet(
             else status.HTTP_200_OK
         )
         return Response(data, status=code)
+
+    def _upload(self, request):
+        serializer = ArticleUploadSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        fields = dict(serializer.validated_data)
+        upload = fields.pop("file")
+        try:
+            text, title_hint = ingest.text_from_upload(upload)
+        except DjangoValidationError as exc:
+            raise exceptions.ValidationError({"file": exc.messages}) from None
+        fields.setdefault("title", title_hint or upload.name)
+        return services.article_create(user=request.user, text=text, **fields)
 
     def _create_one(self, item):
         serializer = self.get_serializer(data=item)

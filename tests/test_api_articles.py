@@ -1,4 +1,5 @@
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 
 from annotations import services
 from annotations.models import Article, AuditEvent
@@ -246,3 +247,59 @@ def test_it_refuses_a_bulk_over_1000(as_user, alice):
 def test_it_refuses_an_empty_bulk(as_user, alice):
     response = as_user(alice).post(URL, [], format="json")
     assert response.status_code == 400
+
+
+def test_it_creates_an_article_from_an_uploaded_file(as_user, alice):
+    upload = SimpleUploadedFile(
+        "maire.txt",
+        "Le maire a parlé\r\n« Oui » 🚀".encode(),
+        content_type="text/plain",
+    )
+    response = as_user(alice).post(
+        URL, {"file": upload, "language": "fr", "outlet": "Le Jour"}, format="multipart"
+    )
+    assert response.status_code == 201, response.json()
+    data = response.json()
+    assert data["text"] == "Le maire a parlé\n« Oui » 🚀"
+    assert data["title"] == "maire.txt"
+    assert data["outlet"] == "Le Jour"
+
+
+def test_it_takes_the_title_of_an_uploaded_html_page(as_user, alice):
+    page = (
+        "<html><head><title>Le budget voté</title></head><body><nav>Menu</nav>"
+        "<article><h1>Le budget voté</h1><p>"
+        + "Le conseil a voté le budget de la ville pour l’an prochain. " * 8
+        + "</p></article></body></html>"
+    )
+    upload = SimpleUploadedFile("page.html", page.encode(), content_type="text/html")
+    response = as_user(alice).post(URL, {"file": upload}, format="multipart")
+    assert response.status_code == 201, response.json()
+    assert response.json()["title"] == "Le budget voté"
+    assert "Menu" not in response.json()["text"]
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "words"),
+    [
+        ("a.txt", "Été".encode("latin-1"), "not valid UTF-8"),
+        ("a.pdf", b"%PDF-1.4", "not a supported file type"),
+        ("a.txt", b"   ", "empty"),
+    ],
+)
+def test_it_refuses_a_bad_upload_naming_the_problem(
+    as_user, alice, name, content, words
+):
+    upload = SimpleUploadedFile(name, content)
+    response = as_user(alice).post(URL, {"file": upload}, format="multipart")
+    assert response.status_code == 400
+    assert words in response.json()["error"]["fields"]["file"][0]
+    assert Article.objects.count() == 0
+
+
+def test_it_refuses_an_oversized_upload(as_user, alice, settings):
+    settings.UPLOAD_MAX_BYTES = 100
+    upload = SimpleUploadedFile("big.txt", b"x" * 500)
+    response = as_user(alice).post(URL, {"file": upload}, format="multipart")
+    assert response.status_code == 400
+    assert "file" in response.json()["error"]["fields"]
