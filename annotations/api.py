@@ -9,7 +9,7 @@ from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 from django.db.models import Q
-from django.http import Http404, JsonResponse, StreamingHttpResponse
+from django.http import Http404, JsonResponse
 from django.utils.translation import gettext as _
 from django.views import defaults
 from drf_spectacular.types import OpenApiTypes
@@ -34,7 +34,7 @@ from rest_framework.views import exception_handler as drf_exception_handler
 
 from . import datasets, exports, imports, ingest, permissions, services
 from .filters import ArticleFilter, SpanFilter
-from .models import Article, AuditEvent, Dataset, Label, Role, Span
+from .models import Article, AuditEvent, Dataset, Label, Span
 from .serializers import (
     ApprovePendingResultSerializer,
     ApproveSerializer,
@@ -255,15 +255,6 @@ class AnyAcceptContentNegotiation(BaseContentNegotiation):
         return renderers[0], renderers[0].media_type
 
 
-def _streaming(export: exports.Export, manifest_url: str | None = None):
-    response = StreamingHttpResponse(export.chunks)
-    for name, value in export.headers().items():
-        response[name] = value
-    if manifest_url:
-        response["Link"] = f'<{manifest_url}>; rel="describedby"'
-    return response
-
-
 def _with_manifest_flag(request) -> str:
     params = request.GET.copy()
     params["manifest"] = "1"
@@ -334,7 +325,7 @@ class ExportView(APIView):
         if query.manifest:
             return Response(exports.manifest(query, request.user, iri_base=iri_base))
         export = exports.stream(query, request.user, iri_base=iri_base)
-        return _streaming(export, _with_manifest_flag(request))
+        return export.as_response(manifest_url=_with_manifest_flag(request))
 
 
 @extend_schema_view(
@@ -400,7 +391,7 @@ class DatasetViewSet(
                 datasets.manifest(dataset, request.GET, request.user, iri_base=iri_base)
             )
         export = datasets.stream(dataset, request.GET, request.user, iri_base=iri_base)
-        return _streaming(export, _with_manifest_flag(request))
+        return export.as_response(manifest_url=_with_manifest_flag(request))
 
 
 # Articles
@@ -595,7 +586,7 @@ class ArticleViewSet(
     def history(self, request, pk=None):
         article = self.get_object()
         events = AuditEvent.objects.filter(article_id=article.pk)
-        if permissions.roles(request.user) <= {Role.CONSUMER}:
+        if permissions.sees_approved_only(request.user):
             # Consumers never learn about spans that were not approved.
             visible = Span.objects.visible_to(request.user).filter(article=article)
             events = events.filter(

@@ -32,7 +32,7 @@ from django.utils.translation import gettext as _
 
 from . import exports
 from .models import AuditEvent, Dataset
-from .permissions import Role, require, roles
+from .permissions import require, sees_approved_only
 
 SPLITS = ("train", "dev", "test")
 DEFAULT_SPLIT = {"train": 80, "dev": 10, "test": 10}
@@ -304,7 +304,7 @@ def _parse_filters(filters) -> exports.ExportQuery:
 def check_readable(dataset: Dataset, user) -> None:
     """Raise PermissionDenied unless ``user`` may download ``dataset``."""
     require(user, "export")
-    if dataset.filters.get("status") != "approved" and roles(user) <= {Role.CONSUMER}:
+    if dataset.filters.get("status") != "approved" and sees_approved_only(user):
         raise PermissionDenied(
             _(
                 "This snapshot holds unreviewed spans; data consumers cannot download it."

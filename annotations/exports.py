@@ -100,13 +100,14 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection
 from django.db.models import CharField, Exists, F, Func, OuterRef, Q
+from django.http import StreamingHttpResponse
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
 from .models import Article, AuditEvent, Label, Span, language_validator
-from .permissions import Role, require, roles
+from .permissions import require, sees_approved_only
 
 # Raise it when the manifest or the writers change in a way a reader would notice.
 FORMAT_VERSION = 1
@@ -388,7 +389,7 @@ def check_status_allowed(user, status: str) -> None:
     if user is SYSTEM:
         return
     require(user, "export")
-    if status != "approved" and roles(user) <= {Role.CONSUMER}:
+    if status != "approved" and sees_approved_only(user):
         raise PermissionDenied(
             _(
                 "Data consumers can export approved spans only; ask for "
@@ -453,7 +454,7 @@ def _querysets(query: ExportQuery, user):
         articles = Article.objects.alive()
     else:
         articles = Article.objects.visible_to(user)
-        if roles(user) <= {Role.CONSUMER}:
+        if sees_approved_only(user):
             spans = spans.approved()
     if query.status != "all":
         spans = spans.filter(status=query.status)
@@ -947,6 +948,15 @@ class Export:
     @property
     def content_type(self) -> str:
         return self.format.content_type
+
+    def as_response(self, *, manifest_url: str | None = None) -> StreamingHttpResponse:
+        """Return the export as a streaming HTTP response (nothing runs until sent)."""
+        response = StreamingHttpResponse(self.chunks)
+        for name, value in self.headers().items():
+            response[name] = value
+        if manifest_url:
+            response["Link"] = f'<{manifest_url}>; rel="describedby"'
+        return response
 
     def headers(self) -> dict[str, str]:
         headers = {

@@ -6,7 +6,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from . import ingest
+from . import ingest, permissions
 from .models import ApiToken, Article, Label, Span, WorkStatus
 
 COMMON_LANGUAGES = ["fr", "en", "de", "es", "it", "nl", "pt", "ar"]
@@ -259,3 +259,111 @@ class ApiTokenForm(forms.ModelForm):
             day + datetime.timedelta(days=1), datetime.time.min
         )
         return timezone.make_aware(end_of_day)
+
+
+FORMAT_CHOICES = [
+    ("jsonl", gettext_lazy("JSONL: one article a line, spans with offsets")),
+    ("csv", gettext_lazy("CSV: one span a row")),
+    ("conll", gettext_lazy("CoNLL: tokens with BIO tags")),
+    ("w3c", gettext_lazy("W3C Web Annotation (JSON-LD)")),
+]
+
+
+class ExportFiltersMixin(forms.Form):
+    """The export query keys (DESIGN.md section 6) as form fields."""
+
+    status = forms.ChoiceField(
+        label=gettext_lazy("Spans"),
+        choices=[
+            ("approved", gettext_lazy("Approved")),
+            ("pending", gettext_lazy("Pending")),
+            ("rejected", gettext_lazy("Rejected")),
+            ("all", gettext_lazy("All")),
+        ],
+        initial="approved",
+    )
+    label = forms.MultipleChoiceField(
+        label=gettext_lazy("Labels (none ticked: all)"),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    language = forms.CharField(
+        label=gettext_lazy("Language"), required=False, max_length=16
+    )
+    since = forms.DateField(
+        label=gettext_lazy("Changed since"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+    include_empty = forms.BooleanField(
+        label=gettext_lazy("Include articles without spans"), required=False
+    )
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["label"].choices = Label.objects.values_list("slug", "name")
+        if permissions.sees_approved_only(user):
+            # Data consumers see approved spans only.
+            self.fields["status"].choices = self.fields["status"].choices[:1]
+
+    def export_filters(self) -> dict:
+        data = self.cleaned_data
+        filters = {"status": data["status"], "label": data["label"]}
+        if data["language"]:
+            filters["language"] = data["language"]
+        if data["since"]:
+            filters["since"] = data["since"].isoformat()
+        if data["include_empty"]:
+            filters["include_empty"] = "1"
+        return filters
+
+
+class ExportForm(ExportFiltersMixin):
+    format = forms.ChoiceField(
+        label=gettext_lazy("Format"), choices=FORMAT_CHOICES, initial="jsonl"
+    )
+    lines = forms.BooleanField(
+        label=gettext_lazy("W3C: one annotation a line"), required=False
+    )
+    field_order = ["format", "status", "label", "language", "since", "include_empty"]
+
+    def export_params(self) -> dict:
+        params = {**self.export_filters(), "format": self.cleaned_data["format"]}
+        if self.cleaned_data["lines"]:
+            params["lines"] = "1"
+        return params
+
+
+class DatasetForm(ExportFiltersMixin):
+    name = forms.CharField(label=gettext_lazy("Name"), max_length=200)
+    description = forms.CharField(
+        label=gettext_lazy("Description"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+    train = forms.IntegerField(
+        label=gettext_lazy("Train %"), min_value=0, max_value=100, initial=80
+    )
+    dev = forms.IntegerField(
+        label=gettext_lazy("Dev %"), min_value=0, max_value=100, initial=10
+    )
+    test = forms.IntegerField(
+        label=gettext_lazy("Test %"), min_value=0, max_value=100, initial=10
+    )
+    seed = forms.IntegerField(
+        label=gettext_lazy("Seed (empty: random)"),
+        required=False,
+        min_value=0,
+        max_value=2**63 - 1,
+    )
+    field_order = ["name", "description", "status", "label", "language", "since"]
+
+    def dataset_fields(self) -> dict:
+        data = self.cleaned_data
+        return {
+            "name": data["name"],
+            "description": data["description"],
+            "filters": self.export_filters(),
+            "split": {key: data[key] for key in ("train", "dev", "test")},
+            "seed": data["seed"],
+        }

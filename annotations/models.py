@@ -320,11 +320,11 @@ class SpanQuerySet(models.QuerySet):
 
     def visible_to(self, user):
         """Return the spans ``user`` may read: consumers see approved spans only."""
-        from .permissions import Role, can, roles
+        from .permissions import can, sees_approved_only
 
         if not can(user, "read_article"):
             return self.none()
-        if roles(user) <= {Role.CONSUMER}:
+        if sees_approved_only(user):
             return self.alive().approved()
         return self.alive()
 
@@ -638,11 +638,11 @@ class DatasetQuerySet(models.QuerySet):
 
         Data consumers see only snapshots of approved spans.
         """
-        from .permissions import Role, can, roles
+        from .permissions import can, sees_approved_only
 
         if not can(user, "export"):
             return self.none()
-        if roles(user) <= {Role.CONSUMER}:
+        if sees_approved_only(user):
             return self.filter(filters__status="approved")
         return self.all()
 

@@ -34,6 +34,11 @@ def is_admin(user) -> bool:
     return ADMIN in roles(user)
 
 
+def sees_approved_only(user) -> bool:
+    """True for data consumers (and no one else): they read approved spans only."""
+    return roles(user) <= {Role.CONSUMER}
+
+
 def _has(user, *names) -> bool:
     return bool(roles(user) & set(names))
 

@@ -25,4 +25,7 @@ urlpatterns = [
     path("tokens/", views.token_list, name="token_list"),
     path("tokens/new/", views.token_create, name="token_create"),
     path("tokens/<int:pk>/revoke/", views.token_revoke, name="token_revoke"),
+    # Exports and dataset snapshots
+    path("export/", views.export_page, name="export"),
+    path("datasets/", views.dataset_list, name="dataset_list"),
 ]

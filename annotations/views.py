@@ -3,7 +3,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404
+from django.http import Http404, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -12,8 +12,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HttpResponseClientRedirect, reswap, retarget
 
-from . import forms, permissions, services
-from .models import ENTITY_SLUG, ApiToken, Article, Label, Span
+from . import datasets, exports, forms, permissions, services
+from .models import ENTITY_SLUG, ApiToken, Article, Dataset, Label, Span
 
 ARTICLES_PER_PAGE = 25
 
@@ -479,3 +479,98 @@ def token_revoke(request, pk):
         )
     messages.success(request, _("Token “%(name)s” revoked.") % {"name": token.name})
     return redirect("annotations:token_list")
+
+
+# Exports and dataset snapshots
+
+
+def _api_url(request, path: str, params: dict) -> str:
+    query = QueryDict(mutable=True)
+    for key, value in params.items():
+        if isinstance(value, list):
+            query.setlist(key, value)
+        else:
+            query[key] = value
+    return request.build_absolute_uri(f"{path}?{query.urlencode()}")
+
+
+@require_GET
+@login_required
+def export_page(request):
+    """The export form; with ``download`` in the query, the file itself."""
+    permissions.require(request.user, "export")
+    form = forms.ExportForm(
+        request.GET if "download" in request.GET else None, user=request.user
+    )
+    if form.is_bound and form.is_valid():
+        params = form.export_params()
+        iri_base = request.build_absolute_uri("/api/v1/")
+        try:
+            export = exports.stream(params, request.user, iri_base=iri_base)
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            manifest = _api_url(request, "/api/v1/export/", {**params, "manifest": "1"})
+            return export.as_response(manifest_url=manifest)
+    return render(request, "annotations/export.html", {"form": form})
+
+
+def _dataset_page(request, form, *, status=200):
+    snapshots = Dataset.objects.visible_to(request.user).select_related("created_by")
+    page = Paginator(snapshots, 20).get_page(request.GET.get("page"))
+    for dataset in page:
+        dataset.downloads = [
+            (
+                split,
+                dataset.split.get(split),
+                dataset.split_counts.get(split, {}),
+                [
+                    (
+                        fmt,
+                        f"/api/v1/datasets/{dataset.pk}/download/?format={fmt}&split={split}",
+                    )
+                    for fmt in exports.FORMATS
+                ],
+            )
+            for split in ("all", *datasets.SPLITS)
+        ]
+    context = {"form": form, "page": page}
+    return render(request, "annotations/dataset_list.html", context, status=status)
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def dataset_list(request):
+    permissions.require(request.user, "export")
+    if request.method == "GET":
+        return _dataset_page(request, forms.DatasetForm(user=request.user))
+    form = forms.DatasetForm(request.POST, user=request.user)
+    if form.is_valid():
+        try:
+            dataset = datasets.dataset_create(
+                user=request.user, **form.dataset_fields()
+            )
+        except ValidationError as exc:
+            _add_errors(form, exc)
+        else:
+            messages.success(
+                request,
+                _("Snapshot %(name)s frozen: %(spans)d spans in %(articles)d articles.")
+                % {
+                    "name": str(dataset),
+                    "spans": dataset.span_count,
+                    "articles": dataset.article_count,
+                },
+            )
+            return redirect("annotations:dataset_list")
+    return _dataset_page(request, form)
+
+
+def _add_errors(form, exc: ValidationError) -> None:
+    """Attach domain errors to the form; keys it has no field for go on top."""
+    for key, messages_ in exc.message_dict.items():
+        field = key if key in form.fields else None
+        if key == "split":
+            field = None
+        for message in messages_:
+            form.add_error(field, message)
