@@ -102,7 +102,10 @@ class ArticleAdmin(admin.ModelAdmin):
     date_hierarchy = "created_at"
     list_select_related = ["uploaded_by"]
     actions = ["restore"]
-    readonly_fields = [f.name for f in Article._meta.fields]
+    exclude = ["search_vector"]
+    readonly_fields = [
+        f.name for f in Article._meta.fields if f.name != "search_vector"
+    ]
 
     def has_add_permission(self, request):
         return False

@@ -1,6 +1,7 @@
 import re
 
 from django.conf import settings
+from django.contrib.postgres.search import SearchVectorField
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import connections, models
@@ -204,22 +205,10 @@ class ArticleQuerySet(models.QuerySet):
             return self
         if connections[self.db].vendor != "postgresql":
             return self.filter(_contains_any(groups))
-        from django.contrib.postgres.search import SearchQuery, SearchVector
+        from django.contrib.postgres.search import SearchQuery
 
-        matches = self
-        if len(groups) == 1:
-            # Every word of a wanted term must then be in the text, so a
-            # substring test on it is a necessary condition. PostgreSQL runs
-            # cheap conditions first and so builds the costly document vector
-            # only for rows that pass them. (An index on the vector would do more.)
-            for negated, term in groups[0]:
-                for word in [] if negated else re.findall(r"[^\W_]+", term):
-                    matches = matches.filter(
-                        Q(title__icontains=word) | Q(text__icontains=word)
-                    )
-        return matches.alias(
-            search_vector=SearchVector("title", "text", config="simple")
-        ).filter(
+        # search_vector is kept by a trigger and GIN-indexed (migration 0005).
+        return self.filter(
             search_vector=SearchQuery(query, config="simple", search_type="websearch")
         )
 
@@ -249,6 +238,9 @@ class Article(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
     is_deleted = models.BooleanField(default=False)
     deleted_at = models.DateTimeField(null=True, blank=True)
+    # Title and text as a full-text document. On PostgreSQL a trigger fills it
+    # on every write of the title or text; elsewhere it stays empty.
+    search_vector = SearchVectorField(null=True, editable=False)
 
     objects = ArticleQuerySet.as_manager()
 
