@@ -12,6 +12,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from .models import ApiToken, Article, AuditEvent, Label, Span
 from .permissions import can, is_admin, require
@@ -25,6 +26,9 @@ ARTICLE_EDITABLE = {
     "byline",
     "published_on",
 }
+DUPLICATE = gettext_lazy(
+    "This article already has a span with this label at these offsets."
+)
 SPAN_EDITABLE = {"label", "start", "end", "text", "entity_type", "source"}
 
 
@@ -133,11 +137,7 @@ def _save_span(span: Span, expected_version: int, fields: list[str]) -> None:
                 **values
             )
     except IntegrityError:
-        raise _validation_error(
-            __all__=_(
-                "This article already has a span with this label at these offsets."
-            )
-        ) from None
+        raise _validation_error(__all__=DUPLICATE) from None
     if not updated:
         current = Span.objects.select_related("reviewed_by").get(pk=span.pk)
         raise Conflict(_stale_message(current, expected_version), current)
@@ -161,6 +161,39 @@ def _stale_message(current: Span, expected_version: int) -> str:
         "This span changed since you loaded it (version %(current)d; you sent "
         "%(sent)d). Reload it and try again."
     ) % {"current": current.version, "sent": expected_version}
+
+
+def _validate_span(span: Span) -> None:
+    """Run the span's field checks, its rules and the duplicate check.
+
+    Not ``full_clean``: its relation lookups and one query per check constraint
+    would re-check what ``clean`` and the database already hold.
+    """
+    errors = {}
+    relations_and_text = [
+        "article",
+        "label",
+        "source",
+        "created_by",
+        "reviewed_by",
+        "text",
+    ]
+    for check in (lambda: span.clean_fields(exclude=relations_and_text), span.clean):
+        try:
+            check()
+        except ValidationError as exc:
+            errors = exc.update_error_dict(errors)
+    if not errors:
+        duplicate = Span.objects.filter(
+            article_id=span.article_id,
+            start=span.start,
+            end=span.end,
+            label_id=span.label_id,
+        ).exclude(pk=span.pk)
+        if duplicate.exists():
+            errors["__all__"] = [DUPLICATE]
+    if errors:
+        raise ValidationError(errors)
 
 
 def _lock_span(span: Span) -> Span:
@@ -198,16 +231,12 @@ def span_create(
         source=source,
         created_by=user,
     )
-    span.full_clean(exclude=["text"])
+    _validate_span(span)
     try:
         with transaction.atomic():
             span.save()
     except IntegrityError:
-        raise _validation_error(
-            __all__=_(
-                "This article already has a span with this label at these offsets."
-            )
-        ) from None
+        raise _validation_error(__all__=DUPLICATE) from None
     AuditEvent.record(
         actor=user,
         action=AuditEvent.Action.CREATE,
@@ -249,7 +278,7 @@ def span_update(*, span: Span, user, version: int | None = None, **changes) -> S
     if ("start" in changes or "end" in changes) and "text" not in changes:
         span.text = ""
     span.entity_type = span.entity_type or None
-    span.full_clean(exclude=["text"])
+    _validate_span(span)
     if span.snapshot() == before:
         return span
     if span.status != Span.Status.PENDING:
