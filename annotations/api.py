@@ -704,14 +704,7 @@ class SpanViewSet(
     )
     @action(detail=True, methods=["post"])
     def approve(self, request, pk=None):
-        span = self.get_object()
-        permissions.require(request.user, "review_span", span)
-        serializer = ApproveSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        span = services.span_approve(
-            span=span, user=request.user, **serializer.validated_data
-        )
-        return self._output(span)
+        return self._decide(request, ApproveSerializer, services.span_approve)
 
     @extend_schema(
         summary="Reject a span with a reason",
@@ -720,14 +713,17 @@ class SpanViewSet(
     )
     @action(detail=True, methods=["post"])
     def reject(self, request, pk=None):
+        return self._decide(request, RejectSerializer, services.span_reject)
+
+    def _decide(self, request, serializer_class, decide):
         span = self.get_object()
+        # Refuse before validating: a consumer learns nothing from a 400.
         permissions.require(request.user, "review_span", span)
-        serializer = RejectSerializer(data=request.data)
+        serializer = serializer_class(data=request.data)
         serializer.is_valid(raise_exception=True)
-        span = services.span_reject(
-            span=span, user=request.user, **serializer.validated_data
+        return self._output(
+            decide(span=span, user=request.user, **serializer.validated_data)
         )
-        return self._output(span)
 
     @extend_schema(
         summary="A span's history, oldest first",
