@@ -7,7 +7,7 @@ from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
 from . import services
-from .models import Article, AuditEvent, Label, Role, Span
+from .models import Article, AuditEvent, Dataset, Label, Role, Span
 
 User = get_user_model()
 
@@ -211,3 +211,34 @@ class AuditEventAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+@admin.register(Dataset)
+class DatasetAdmin(admin.ModelAdmin):
+    list_display = [
+        "name",
+        "version",
+        "created_by",
+        "created_at",
+        "article_count",
+        "span_count",
+    ]
+    list_filter = ["created_by", "created_at"]
+    search_fields = ["name", "description", "content_sha256"]
+    list_select_related = ["created_by"]
+    readonly_fields = [f.name for f in Dataset._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        # Snapshots are immutable; only deleting one is possible.
+        return False
+
+    def delete_model(self, request, obj):
+        obj.content.delete(save=False)
+        obj.delete()
+
+    def delete_queryset(self, request, queryset):
+        for dataset in queryset:
+            self.delete_model(request, dataset)

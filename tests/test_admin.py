@@ -131,3 +131,19 @@ def test_it_keeps_non_admins_out(client, request, persona):
     response = client.get(reverse("admin:auth_user_changelist"))
     assert response.status_code == 302
     assert "/admin/login/" in response["Location"]
+
+
+def test_it_lists_snapshots_and_deletes_one_with_its_file(admin_client, ada, alice):
+    from annotations import datasets
+    from annotations.models import Dataset
+
+    services.article_create(user=alice, title="T", text="Texte.")
+    dataset = datasets.dataset_create(user=ada, name="weekly")
+    storage, name = dataset.content.storage, dataset.content.name
+    assert storage.exists(name)
+    response = admin_client.get(reverse("admin:annotations_dataset_changelist"))
+    assert b"weekly" in response.content
+    delete = reverse("admin:annotations_dataset_delete", args=[dataset.pk])
+    admin_client.post(delete, {"post": "yes"})
+    assert not Dataset.objects.exists()
+    assert not storage.exists(name)
