@@ -235,22 +235,6 @@ def run():
     report(
         "GET /?q=camions (search: word in most articles)", timed(client, "get", common)
     )
-    if connection.vendor == "postgresql":
-        # What the index suggested for a migration would bring: it must be built
-        # on exactly the expression ArticleQuerySet.search() filters on.
-        from django.contrib.postgres.indexes import GinIndex
-        from django.contrib.postgres.search import SearchVector
-
-        index = GinIndex(
-            SearchVector("title", "text", config="simple"),
-            name="article_search_simple_gin",
-        )
-        with connection.schema_editor() as editor:
-            editor.add_index(Article, index)
-        with connection.cursor() as cursor:
-            cursor.execute("ANALYZE annotations_article")
-        report("GET /?q=kerbrat (with the GIN index)", timed(client, "get", rare))
-        report("GET /?q=camions (with the GIN index)", timed(client, "get", common))
 
 
 if __name__ == "__main__":
