@@ -82,6 +82,7 @@ class WorkStatus(models.TextChoices):
 
     NOT_STARTED = "not_started", gettext_lazy("Not started")
     AWAITING_REVIEW = "awaiting_review", gettext_lazy("Awaiting review")
+    IN_PROGRESS = "in_progress", gettext_lazy("In progress")
     REVIEWED = "reviewed", gettext_lazy("Reviewed")
 
 
@@ -100,24 +101,31 @@ def _span_count(spans, status):
 
 def _work_status_conditions() -> dict:
     every = Span.objects.filter(article=OuterRef("pk"))
-    # "Neither approved nor rejected" is pending (a check constraint says so).
-    # Put this way, no planner is tempted to walk the index of every span by
-    # status instead of the article's own spans (SQLite, without statistics, was).
-    undecided = every.exclude(status__in=[Span.Status.APPROVED, Span.Status.REJECTED])
+    decided_statuses = [Span.Status.APPROVED, Span.Status.REJECTED]
+    # "Neither approved nor rejected" is pending (a check constraint says so),
+    # and "not pending" is decided. Put this way, no planner is tempted to walk
+    # the index of every span by status instead of the article's own spans
+    # (SQLite, without statistics, was).
+    undecided = Exists(every.exclude(status__in=decided_statuses))
+    decided = Exists(every.exclude(status=Span.Status.PENDING))
     return {
         WorkStatus.NOT_STARTED: ~Exists(every),
-        WorkStatus.AWAITING_REVIEW: Exists(undecided),
-        WorkStatus.REVIEWED: Exists(every) & ~Exists(undecided),
+        WorkStatus.AWAITING_REVIEW: undecided & ~decided,
+        WorkStatus.IN_PROGRESS: undecided & decided,
+        WorkStatus.REVIEWED: Exists(every) & ~undecided,
     }
 
 
 def _work_status():
     conditions = _work_status_conditions()
     return Case(
-        When(conditions[WorkStatus.NOT_STARTED], then=Value(WorkStatus.NOT_STARTED)),
-        When(
-            conditions[WorkStatus.AWAITING_REVIEW],
-            then=Value(WorkStatus.AWAITING_REVIEW),
+        *(
+            When(conditions[status], then=Value(status))
+            for status in (
+                WorkStatus.NOT_STARTED,
+                WorkStatus.AWAITING_REVIEW,
+                WorkStatus.IN_PROGRESS,
+            )
         ),
         default=Value(WorkStatus.REVIEWED),
         output_field=CharField(),
@@ -173,8 +181,9 @@ class ArticleQuerySet(models.QuerySet):
 
         ``spans`` limits which spans are counted (e.g. those a consumer may see);
         ``work_status`` always looks at every span: not started (none), awaiting
-        review (some pending), reviewed (all decided). Correlated subqueries, not a
-        join and GROUP BY, so a page of rows costs the same however big the tables.
+        review (none decided yet), in progress (some decided, some pending),
+        reviewed (all decided). Correlated subqueries, not a join and GROUP BY, so
+        a page of rows costs the same however big the tables.
         """
         counted = (Span.objects.all() if spans is None else spans).filter(
             article=OuterRef("pk")
