@@ -343,6 +343,29 @@ class SpanQuerySet(models.QuerySet):
     def pending(self):
         return self.filter(status=Span.Status.PENDING)
 
+    def in_review_order(self):
+        """Order oldest article first, then by position in the article.
+
+        Article ids grow with uploads, so they order articles by age; the order
+        is that of the unique index on (article, start, end, label), which a
+        page of the queue then walks instead of sorting every pending span.
+        """
+        return self.order_by("article_id", "start", "end", "label_id")
+
+    def after_position(self, key: tuple[int, int, int, int]):
+        """Keep the spans after ``key`` (article id, start, end, label id) in
+        review order: the keyset of the review queue's pages.
+        """
+        article_id, start, end, label_id = key
+        same_article = Q(article_id=article_id)
+        # The first condition alone is redundant; it gives the index a start.
+        return self.filter(article_id__gte=article_id).filter(
+            Q(article_id__gt=article_id)
+            | same_article & Q(start__gt=start)
+            | same_article & Q(start=start, end__gt=end)
+            | same_article & Q(start=start, end=end, label_id__gt=label_id)
+        )
+
 
 class Span(models.Model):
     class Status(models.TextChoices):
