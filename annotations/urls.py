@@ -48,6 +48,7 @@ urlpatterns = [
         views.article_approve_pending,
         name="article_approve_pending",
     ),
+    path("stats/", views.review_stats, name="review_stats"),
     # History
     path("articles/<int:pk>/history/", views.article_history, name="article_history"),
     path("spans/<int:span_pk>/history/", views.span_history, name="span_history"),

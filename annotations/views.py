@@ -9,7 +9,9 @@ from django.db.models import Exists, OuterRef, Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.timesince import timesince
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.cache import never_cache
@@ -17,7 +19,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HttpResponseClientRedirect, reswap, retarget
 
-from . import forms, permissions, services
+from . import forms, permissions, services, stats
 from . import text as text_utils
 from .models import ENTITY_SLUG, ApiToken, Article, AuditEvent, Label, Span
 
@@ -893,6 +895,113 @@ def article_history(request, pk):
         "live_spans": live_spans,
     }
     return render(request, "annotations/history.html", context)
+
+
+# Dashboard
+
+
+def _nice_step(peak: int, ticks: int = 4) -> int:
+    """Return the smallest 1, 2 or 5 × 10ⁿ step that reaches ``peak`` in ``ticks``."""
+    magnitude = 1
+    while True:
+        for factor in (1, 2, 5):
+            step = factor * magnitude
+            if step * ticks >= peak:
+                return step
+        magnitude *= 10
+
+
+def _throughput_chart(days) -> dict:
+    """Return the geometry of the stacked bar chart of decisions per day."""
+    width, height = 720, 250
+    left, right, top, bottom = 52, 12, 14, 58
+    plot_width, plot_height = width - left - right, height - top - bottom
+    peak = max((approved + rejected for _day, approved, rejected in days), default=0)
+    step = _nice_step(peak)
+    scale_top = step * max(1, -(-peak // step))
+    slot = plot_width / len(days)
+    baseline = top + plot_height
+
+    def y(value):
+        return round(baseline - value / scale_top * plot_height, 1)
+
+    bars = []
+    for index, (day, approved, rejected) in enumerate(days):
+        x = left + index * slot + slot * 0.15
+        bars.append(
+            {
+                "day": day,
+                "approved": approved,
+                "rejected": rejected,
+                "x": round(x, 1),
+                "width": round(slot * 0.7, 1),
+                "approved_y": y(approved),
+                "approved_height": round(baseline - y(approved), 1),
+                "rejected_y": y(approved + rejected),
+                "rejected_height": round(y(approved) - y(approved + rejected), 1),
+                "centre": round(x + slot * 0.35, 1),
+                "labelled": index % 5 == 0 or index == len(days) - 1,
+            }
+        )
+    return {
+        "width": width,
+        "height": height,
+        "left": left,
+        "right": width - right,
+        "top": top,
+        "baseline": baseline,
+        "plot_height": plot_height,
+        "middle": round(top + plot_height / 2, 1),
+        "centre": round(left + plot_width / 2, 1),
+        "ticks": [
+            {"value": value, "y": y(value)} for value in range(0, scale_top + 1, step)
+        ],
+        "bars": bars,
+        "total_approved": sum(bar["approved"] for bar in bars),
+        "total_rejected": sum(bar["rejected"] for bar in bars),
+    }
+
+
+def _percent(rate: float | None) -> int | None:
+    return None if rate is None else round(rate * 100)
+
+
+@require_GET
+@login_required
+def review_stats(request):
+    # Editors see it too: their own approval rate and the labels that get
+    # rejected most are what helps them annotate better. Consumers see
+    # approved spans only, so counts of the others are not theirs.
+    if not _sees_undecided(request.user):
+        raise PermissionDenied(_("The dashboard is for editors, reviewers and admins."))
+    labels = {label.slug: label for label in Label.objects.all()}
+    by_label = stats.by_label()
+    for rate in by_label:
+        rate.label = labels.get(rate.name)
+        rate.percent = _percent(rate.approval_rate)
+    by_annotator = stats.by_annotator()
+    for rate in by_annotator:
+        rate.percent = _percent(rate.approval_rate)
+    totals = stats.Rate(
+        _("All labels"),
+        sum(rate.approved for rate in by_label),
+        sum(rate.rejected for rate in by_label),
+        sum(rate.pending for rate in by_label),
+    )
+    totals.percent = _percent(totals.approval_rate)
+    now = timezone.now()
+    oldest = stats.oldest_pending_age(now=now)
+    context = {
+        "labels": list(labels.values()),
+        "by_label": by_label,
+        "by_annotator": by_annotator,
+        "totals": totals,
+        "oldest_pending": timesince(now - oldest, now) if oldest is not None else None,
+        "chart": _throughput_chart(stats.throughput()),
+        "days": stats.DAYS,
+        "may_review": permissions.can(request.user, "review_span"),
+    }
+    return render(request, "annotations/review_stats.html", context)
 
 
 # API tokens

@@ -63,14 +63,19 @@ def test_it_rejects_post(client, rita):
     assert client.post(URL).status_code == 405
 
 
-def test_it_links_review_in_the_nav_for_reviewers_only(client, alice, rita, carl):
+def test_it_links_review_and_stats_in_the_nav_by_role(client, alice, rita, carl):
     review = f'href="{URL}"'
+    stats = f'href="{reverse("annotations:review_stats")}"'
     home = reverse("annotations:article_list")
     client.force_login(rita)
-    assert review in client.get(home).content.decode()
-    for user in (alice, carl):
-        client.force_login(user)
-        assert review not in client.get(home).content.decode()
+    content = client.get(home).content.decode()
+    assert review in content and stats in content
+    client.force_login(alice)
+    content = client.get(home).content.decode()
+    assert review not in content and stats in content
+    client.force_login(carl)
+    content = client.get(home).content.decode()
+    assert review not in content and stats not in content
 
 
 def test_it_lists_pending_spans_oldest_article_first_then_by_position(
