@@ -1,4 +1,5 @@
 import datetime
+import re
 
 from django import forms
 from django.core.exceptions import ValidationError
@@ -226,6 +227,93 @@ class SpanForm(PlainErrorsMixin, forms.ModelForm):
             else None,
             "source": None if label.is_entity else self.cleaned_data.get("source"),
         }
+
+
+REVIEW_POSITION = re.compile(r"^(\d{1,18})-(\d{1,10})-(\d{1,10})-(\d{1,18})$")
+
+
+class ReviewFilterForm(forms.Form):
+    """The review queue's filters and its page position; every field is optional.
+
+    ``after`` is the position (article id, start, end, label id) of the last
+    row of the previous page, so deciding rows never shifts the next page.
+    """
+
+    label = forms.ChoiceField(label=gettext_lazy("Label"), required=False)
+    annotator = forms.ChoiceField(label=gettext_lazy("Annotator"), required=False)
+    language = forms.ChoiceField(label=gettext_lazy("Language"), required=False)
+    article = forms.IntegerField(
+        label=gettext_lazy("Article"),
+        required=False,
+        min_value=1,
+        max_value=2**63 - 1,
+        widget=forms.HiddenInput,
+    )
+    after = forms.CharField(required=False, widget=forms.HiddenInput)
+
+    FILTERS = ("label", "annotator", "language", "article")
+
+    def __init__(self, *args, labels=(), annotators=(), languages=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["label"].choices = [("", _("Any label"))] + [
+            (label.slug, label.name) for label in labels
+        ]
+        self.fields["annotator"].choices = [("", _("Anyone"))] + [
+            (name, name) for name in annotators
+        ]
+        self.fields["language"].choices = [("", _("Any language"))] + [
+            (code, code) for code in languages
+        ]
+
+    def clean_after(self) -> tuple[int, int, int, int] | None:
+        value = self.cleaned_data["after"]
+        if not value:
+            return None
+        match = REVIEW_POSITION.match(value)
+        if not match:
+            raise ValidationError(_("This page link is broken; start again."))
+        return tuple(int(part) for part in match.groups())
+
+
+class DecisionForm(PlainErrorsMixin, forms.Form):
+    """Approve a span: the version the reviewer saw, so nothing is decided twice."""
+
+    version = forms.IntegerField(min_value=1, widget=forms.HiddenInput)
+
+
+class RejectForm(DecisionForm):
+    """Reject a span: a one-click reason, words of one's own, or both."""
+
+    REASONS = [
+        ("wrong_boundaries", gettext_lazy("wrong boundaries")),
+        ("wrong_label", gettext_lazy("wrong label")),
+        ("not_a_claim", gettext_lazy("not a claim")),
+        ("not_a_quote", gettext_lazy("not a quote")),
+    ]
+
+    preset = forms.ChoiceField(
+        label=gettext_lazy("Reason"),
+        choices=REASONS,
+        required=False,
+        widget=forms.RadioSelect,
+    )
+    reason = forms.CharField(
+        label=gettext_lazy("In your own words"), required=False, max_length=500
+    )
+
+    def clean(self):
+        cleaned = super().clean()
+        if not self.errors and not self.reason_text():
+            self.add_error("reason", _("Pick a reason or write one."))
+        return cleaned
+
+    def reason_text(self) -> str:
+        """Return the reason to store: the picked one, then the reviewer's words."""
+        preset = dict(self.REASONS).get(self.cleaned_data.get("preset"))
+        words = self.cleaned_data.get("reason", "")
+        if preset and words:
+            return f"{preset}: {words}"
+        return str(preset or words)
 
 
 class ApiTokenForm(forms.ModelForm):

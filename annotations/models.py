@@ -83,6 +83,7 @@ class WorkStatus(models.TextChoices):
 
     NOT_STARTED = "not_started", gettext_lazy("Not started")
     AWAITING_REVIEW = "awaiting_review", gettext_lazy("Awaiting review")
+    IN_PROGRESS = "in_progress", gettext_lazy("In progress")
     REVIEWED = "reviewed", gettext_lazy("Reviewed")
 
 
@@ -101,24 +102,31 @@ def _span_count(spans, status):
 
 def _work_status_conditions() -> dict:
     every = Span.objects.filter(article=OuterRef("pk"))
-    # "Neither approved nor rejected" is pending (a check constraint says so).
-    # Put this way, no planner is tempted to walk the index of every span by
-    # status instead of the article's own spans (SQLite, without statistics, was).
-    undecided = every.exclude(status__in=[Span.Status.APPROVED, Span.Status.REJECTED])
+    decided_statuses = [Span.Status.APPROVED, Span.Status.REJECTED]
+    # "Neither approved nor rejected" is pending (a check constraint says so),
+    # and "not pending" is decided. Put this way, no planner is tempted to walk
+    # the index of every span by status instead of the article's own spans
+    # (SQLite, without statistics, was).
+    undecided = Exists(every.exclude(status__in=decided_statuses))
+    decided = Exists(every.exclude(status=Span.Status.PENDING))
     return {
         WorkStatus.NOT_STARTED: ~Exists(every),
-        WorkStatus.AWAITING_REVIEW: Exists(undecided),
-        WorkStatus.REVIEWED: Exists(every) & ~Exists(undecided),
+        WorkStatus.AWAITING_REVIEW: undecided & ~decided,
+        WorkStatus.IN_PROGRESS: undecided & decided,
+        WorkStatus.REVIEWED: Exists(every) & ~undecided,
     }
 
 
 def _work_status():
     conditions = _work_status_conditions()
     return Case(
-        When(conditions[WorkStatus.NOT_STARTED], then=Value(WorkStatus.NOT_STARTED)),
-        When(
-            conditions[WorkStatus.AWAITING_REVIEW],
-            then=Value(WorkStatus.AWAITING_REVIEW),
+        *(
+            When(conditions[status], then=Value(status))
+            for status in (
+                WorkStatus.NOT_STARTED,
+                WorkStatus.AWAITING_REVIEW,
+                WorkStatus.IN_PROGRESS,
+            )
         ),
         default=Value(WorkStatus.REVIEWED),
         output_field=CharField(),
@@ -174,8 +182,9 @@ class ArticleQuerySet(models.QuerySet):
 
         ``spans`` limits which spans are counted (e.g. those a consumer may see);
         ``work_status`` always looks at every span: not started (none), awaiting
-        review (some pending), reviewed (all decided). Correlated subqueries, not a
-        join and GROUP BY, so a page of rows costs the same however big the tables.
+        review (none decided yet), in progress (some decided, some pending),
+        reviewed (all decided). Correlated subqueries, not a join and GROUP BY, so
+        a page of rows costs the same however big the tables.
         """
         counted = (Span.objects.all() if spans is None else spans).filter(
             article=OuterRef("pk")
@@ -325,6 +334,29 @@ class SpanQuerySet(models.QuerySet):
 
     def pending(self):
         return self.filter(status=Span.Status.PENDING)
+
+    def in_review_order(self):
+        """Order oldest article first, then by position in the article.
+
+        Article ids grow with uploads, so they order articles by age; the order
+        is that of the unique index on (article, start, end, label), which a
+        page of the queue then walks instead of sorting every pending span.
+        """
+        return self.order_by("article_id", "start", "end", "label_id")
+
+    def after_position(self, key: tuple[int, int, int, int]):
+        """Keep the spans after ``key`` (article id, start, end, label id) in
+        review order: the keyset of the review queue's pages.
+        """
+        article_id, start, end, label_id = key
+        same_article = Q(article_id=article_id)
+        # The first condition alone is redundant; it gives the index a start.
+        return self.filter(article_id__gte=article_id).filter(
+            Q(article_id__gt=article_id)
+            | same_article & Q(start__gt=start)
+            | same_article & Q(start=start, end__gt=end)
+            | same_article & Q(start=start, end=end, label_id__gt=label_id)
+        )
 
 
 class Span(models.Model):

@@ -21,6 +21,37 @@ urlpatterns = [
         views.span_delete,
         name="span_delete",
     ),
+    # Review
+    path("review/", views.review_queue, name="review_queue"),
+    path(
+        "review/spans/<int:span_pk>/approve/",
+        views.review_approve,
+        name="review_approve",
+    ),
+    path(
+        "review/spans/<int:span_pk>/reject/",
+        views.review_reject,
+        name="review_reject",
+    ),
+    path(
+        "articles/<int:pk>/spans/<int:span_pk>/approve/",
+        views.span_approve,
+        name="span_approve",
+    ),
+    path(
+        "articles/<int:pk>/spans/<int:span_pk>/reject/",
+        views.span_reject,
+        name="span_reject",
+    ),
+    path(
+        "articles/<int:pk>/approve-pending/",
+        views.article_approve_pending,
+        name="article_approve_pending",
+    ),
+    path("stats/", views.review_stats, name="review_stats"),
+    # History
+    path("articles/<int:pk>/history/", views.article_history, name="article_history"),
+    path("spans/<int:span_pk>/history/", views.span_history, name="span_history"),
     # API tokens
     path("tokens/", views.token_list, name="token_list"),
     path("tokens/new/", views.token_create, name="token_create"),

@@ -1,19 +1,27 @@
+import re
+
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
+from django.db.models import Exists, OuterRef, Q
 from django.http import Http404, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.timesince import timesince
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HttpResponseClientRedirect, reswap, retarget
 
-from . import datasets, exports, forms, permissions, services
-from .models import ENTITY_SLUG, ApiToken, Article, Dataset, Label, Span
+from . import datasets, exports, forms, permissions, services, stats
+from . import text as text_utils
+from .models import ENTITY_SLUG, ApiToken, Article, AuditEvent, Dataset, Label, Span
 
 ARTICLES_PER_PAGE = 25
 
@@ -39,8 +47,15 @@ class SpanRow:
         "version",
         "created_by_id",
         "username",
+        "reviewer",
+        "reviewed_at",
     )
-    QUERY_FIELDS = (*FIELDS[:-1], "created_by__username")
+    QUERY_FIELDS = (
+        *FIELDS[:-3],
+        "created_by__username",
+        "reviewed_by__username",
+        "reviewed_at",
+    )
 
     def __init__(self, values):
         for name, value in zip(self.FIELDS, values, strict=True):
@@ -238,13 +253,21 @@ def _workspace(request, article, *, message=None, error=None, rows=True):
         "error": error,
         "entities": [span for span in spans if span.label.is_entity],
         "spans_url": reverse("annotations:span_create", args=[article.pk]),
+        # One reverse per page; each row fills in its id.
+        "history_url": reverse("annotations:span_history", args=[0]).replace(
+            "/0/", "/{pk}/"
+        ),
+        "may_review": permissions.can(user, "review_span"),
         "ui": {
             "show": _("Show in the text"),
             "source": _("source:"),
             "rejected": _("Rejected:"),
+            "approved_by": _("Approved by %(user)s, %(when)s"),
+            "rejected_by": _("Rejected by %(user)s, %(when)s:"),
             "edit_entity": _("Edit label / type"),
             "edit_statement": _("Edit label / source"),
             "delete": _("Delete"),
+            "history": _("History"),
         },
     }
     if rows:
@@ -259,14 +282,28 @@ def _prepare_rows(request, context, rows):
     is_admin = permissions.is_admin(user)
     statuses = {value: str(name) for value, name in Span.Status.choices}
     entity_types = {value: str(name) for value, name in Span.EntityType.choices}
+    may_review = context["may_review"]
     for span in rows:
         span.source_span = spans_by_id.get(span.source_id)
         if span.source_span is not None:
             span.source_span.excerpt = _excerpt(span.source_span.text, 140)
+        # A rejected span stays the author's to fix (back to pending) or delete.
         span.editable = context["may_annotate"] and (
-            (span.status == Span.Status.PENDING or is_admin)
+            (span.status != Span.Status.APPROVED or is_admin)
             and permissions.can(user, "change_span", span)
         )
+        span.review_refusal = (
+            permissions.explain(user, "review_span", span)
+            if may_review and span.status == Span.Status.PENDING
+            else None
+        )
+        span.reviewable = (
+            may_review
+            and span.status == Span.Status.PENDING
+            and span.review_refusal is None
+        )
+        span.notice = None
+        span.reject_form = None
         span.excerpt = _excerpt(span.text, 140)
         span.status_label = statuses[span.status]
         span.details = span.username
@@ -419,6 +456,552 @@ def span_delete(request, pk, span_pk):
     return _after_span_write(
         request, article, message=_("Deleted “%(text)s”.") % {"text": text[:80]}
     )
+
+
+# Review
+
+REVIEW_PAGE_SIZE = 50
+# Counting every pending span would cost more than the page itself; beyond this
+# many the queue says "more than".
+REVIEW_COUNT_CAP = 10_000
+CONTEXT_CHARS = 80
+_LINE_BREAKS = re.compile(r"\s*\n\s*")
+
+
+def _one_line(text: str) -> str:
+    # Paragraph breaks in a context window would make rows of uneven height.
+    return _LINE_BREAKS.sub(" ¶ ", text)
+
+
+def _queue_rows(user):
+    """Return the spans as the queue's rows read them (the article comes apart)."""
+    return Span.objects.visible_to(user).select_related(
+        "label", "created_by", "source", "reviewed_by"
+    )
+
+
+def _prepare_review_rows(user, rows) -> None:
+    """Attach the article, ~80 characters of context either side and, for a
+    pending span the user may not decide on, the reason why.
+
+    Each article's text is read once, however many of its spans the page shows.
+    """
+    if not rows:
+        return
+    articles = (
+        Article.objects.filter(pk__in={row.article_id for row in rows})
+        .only("title", "language", "text")
+        .in_bulk()
+    )
+    for row in rows:
+        row.article = articles[row.article_id]
+        text = row.article.text
+        before, _span, after = text_utils.context_window(
+            text, row.start, row.end, CONTEXT_CHARS
+        )
+        row.before, row.after = _one_line(before), _one_line(after)
+        row.clipped_before = row.start > CONTEXT_CHARS
+        row.clipped_after = row.end + CONTEXT_CHARS < len(text)
+        row.refusal = (
+            permissions.explain(user, "review_span", row)
+            if row.status == Span.Status.PENDING
+            else None
+        )
+
+
+def _queue_filters(request, labels) -> forms.ReviewFilterForm:
+    annotators = (
+        get_user_model()
+        .objects.filter(Exists(Span.objects.filter(created_by=OuterRef("pk"))))
+        .order_by("username")
+        .values_list("username", flat=True)
+    )
+    languages = (
+        Article.objects.alive()
+        .order_by("language")
+        .values_list("language", flat=True)
+        .distinct()
+    )
+    return forms.ReviewFilterForm(
+        request.GET, labels=labels, annotators=annotators, languages=languages
+    )
+
+
+@require_GET
+@login_required
+@vary_on_headers("HX-Request")
+def review_queue(request):
+    user = request.user
+    permissions.require(user, "review_span")
+    labels = list(Label.objects.all())
+    form = _queue_filters(request, labels)
+    pending = Span.objects.visible_to(user).pending()
+    position = None
+    filtered_article = None
+    if form.is_valid():
+        wanted = form.cleaned_data
+        if wanted["label"]:
+            label_ids = {label.slug: label.pk for label in labels}
+            pending = pending.filter(label_id=label_ids[wanted["label"]])
+        if wanted["annotator"]:
+            pending = pending.filter(created_by__username=wanted["annotator"])
+        if wanted["language"]:
+            pending = pending.filter(article__language=wanted["language"])
+        if wanted["article"]:
+            pending = pending.filter(article_id=wanted["article"])
+            filtered_article = (
+                Article.objects.visible_to(user)
+                .filter(pk=wanted["article"])
+                .values("pk", "title")
+                .first()
+            )
+        position = wanted["after"]
+    else:
+        # A stale shared link (say, an annotator whose account is gone).
+        pending = pending.none()
+    count = pending[: REVIEW_COUNT_CAP + 1].count()
+    page = pending.in_review_order()
+    if position is not None:
+        page = page.after_position(position)
+    rows = list(
+        page.select_related("label", "created_by", "source")[: REVIEW_PAGE_SIZE + 1]
+    )
+    has_next = len(rows) > REVIEW_PAGE_SIZE
+    rows = rows[:REVIEW_PAGE_SIZE]
+    _prepare_review_rows(user, rows)
+    last = rows[-1] if rows else None
+    context = {
+        "form": form,
+        "labels": labels,
+        "rows": rows,
+        "count": min(count, REVIEW_COUNT_CAP),
+        "count_capped": count > REVIEW_COUNT_CAP,
+        "is_filtered": any(request.GET.get(name) for name in form.FILTERS),
+        "filtered_article": filtered_article,
+        "is_first_page": position is None,
+        "next_position": (
+            f"{last.article_id}-{last.start}-{last.end}-{last.label_id}"
+            if has_next
+            else None
+        ),
+        "next_url": request.get_full_path(),
+    }
+    template_name = "annotations/review_queue.html"
+    if _wants_fragment(request):
+        template_name += "#review-results"
+    return render(request, template_name, context)
+
+
+def _span_to_review(request, span_pk, article=None) -> Span:
+    """Return the span, 403 for users who may not review (with the reason), 404
+    if the user cannot see it, 403 if it is their own (four-eyes).
+    """
+    permissions.require(request.user, "review_span")
+    spans = Span.objects.visible_to(request.user).select_related("article", "label")
+    if article is not None:
+        spans = spans.filter(article=article)
+    span = get_object_or_404(spans, pk=span_pk)
+    permissions.require(request.user, "review_span", span)
+    return span
+
+
+def _decide(request, span, *, reject: bool):
+    """Approve or reject as the POST says; return (form, conflict message).
+
+    The form carries the errors of a refused decision; a Conflict (a stale
+    version) is no error of the form: the row shows what happened instead.
+    """
+    form_class = forms.RejectForm if reject else forms.DecisionForm
+    form = form_class(request.POST, auto_id=f"reject-{span.pk}-%s")
+    if not form.is_valid():
+        return form, None
+    version = form.cleaned_data["version"]
+    try:
+        if reject:
+            services.span_reject(
+                span=span, user=request.user, version=version, reason=form.reason_text()
+            )
+        else:
+            services.span_approve(span=span, user=request.user, version=version)
+    except services.Conflict as conflict:
+        return form, conflict.message
+    except ValidationError as error:
+        form.add_error(None, error)
+    return form, None
+
+
+def _decision_message(span, *, reject: bool) -> str:
+    if reject:
+        return _("Rejected “%(text)s”: %(reason)s") % {
+            "text": _excerpt(span.text, 80),
+            "reason": span.rejection_reason,
+        }
+    return _("Approved “%(text)s”.") % {"text": _excerpt(span.text, 80)}
+
+
+def _queue_next(request) -> str:
+    """Return where a plain form goes back to: the queue page it came from."""
+    url = request.POST.get("next", "")
+    if url.startswith("/") and url_has_allowed_host_and_scheme(
+        url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return url
+    return reverse("annotations:review_queue")
+
+
+def _review_in_queue(request, span_pk, *, reject: bool):
+    span = _span_to_review(request, span_pk)
+    form, conflict = _decide(request, span, reject=reject)
+    next_url = _queue_next(request)
+    row = _queue_rows(request.user).get(pk=span.pk)
+    decided = not conflict and not form.errors
+    if decided and not request.htmx:
+        messages.success(request, _decision_message(row, reject=reject))
+        return redirect(next_url)
+    _prepare_review_rows(request.user, [row])
+    row.notice = conflict
+    row.decided_now = decided
+    row.reject_form = form if reject and form.errors else None
+    row.decision_error = form.error_text() if form.errors and not reject else ""
+    context = {"row": row, "next_url": next_url}
+    if request.htmx:
+        return render(request, "annotations/review_queue.html#review-row", context)
+    # Without htmx a refused decision shows the row alone, still at 200.
+    context.update(rows=[row], single=True, labels=[row.label])
+    return render(request, "annotations/review_queue.html", context)
+
+
+@require_POST
+@login_required
+def review_approve(request, span_pk):
+    return _review_in_queue(request, span_pk, reject=False)
+
+
+@require_POST
+@login_required
+def review_reject(request, span_pk):
+    return _review_in_queue(request, span_pk, reject=True)
+
+
+def _review_in_panel(request, pk, span_pk, *, reject: bool):
+    article = _get_article(request, pk)
+    span = _span_to_review(request, span_pk, article=article)
+    form, conflict = _decide(request, span, reject=reject)
+    if not request.htmx:
+        if conflict or form.errors:
+            return _after_span_write(
+                request, article, error=conflict or form.error_text()
+            )
+        span.refresh_from_db(fields=["status", "rejection_reason"])
+        return _after_span_write(
+            request, article, message=_decision_message(span, reject=reject)
+        )
+    # The row, and out of band the text (a mark's status) and the counts.
+    context = _workspace(request, article, rows=False)
+    row = next(s for s in context["spans"] if s.pk == span.pk)
+    _prepare_rows(request, context, [row])
+    row.notice = conflict
+    row.reject_form = form if reject and form.errors else None
+    if form.errors and not reject:
+        row.notice = form.error_text()
+    context.update(span=row, oob=True, text_oob=True)
+    return render(request, "annotations/article_detail.html#span-decided", context)
+
+
+@require_POST
+@login_required
+def span_approve(request, pk, span_pk):
+    return _review_in_panel(request, pk, span_pk, reject=False)
+
+
+@require_POST
+@login_required
+def span_reject(request, pk, span_pk):
+    return _review_in_panel(request, pk, span_pk, reject=True)
+
+
+@require_POST
+@login_required
+def article_approve_pending(request, pk):
+    article = _get_article(request, pk)
+    approved, left = services.article_approve_pending(
+        article=article, user=request.user
+    )
+    if not approved and not left:
+        message = _("Nothing to approve: no span of this article is pending.")
+    else:
+        message = ngettext(
+            "Approved %(n)d span.", "Approved %(n)d spans.", len(approved)
+        ) % {"n": len(approved)}
+        if left:
+            message += " " + ngettext(
+                "%(n)d of your own was left for another reviewer.",
+                "%(n)d of your own were left for another reviewer.",
+                left,
+            ) % {"n": left}
+    return _after_span_write(request, article, message=message)
+
+
+# History
+
+_FIELD_NAMES = {
+    "label": gettext_lazy("label"),
+    "start": gettext_lazy("start"),
+    "end": gettext_lazy("end"),
+    "text": gettext_lazy("text"),
+    "entity_type": gettext_lazy("entity type"),
+    "source": gettext_lazy("source"),
+    "status": gettext_lazy("status"),
+    "rejection_reason": gettext_lazy("reason"),
+    "title": gettext_lazy("title"),
+    "language": gettext_lazy("language"),
+    "source_url": gettext_lazy("source URL"),
+    "outlet": gettext_lazy("outlet"),
+    "byline": gettext_lazy("byline"),
+    "published_on": gettext_lazy("published on"),
+    "is_deleted": gettext_lazy("deleted"),
+}
+# The reviewer and the version follow from the status; the hash from the text.
+_UNTOLD = {"reviewed_by", "version", "text_sha256"}
+
+
+class _EventValues:
+    """Turn the values a snapshot holds into words: label names, statuses, sources."""
+
+    def __init__(self, user, events):
+        self.labels = dict(Label.objects.values_list("slug", "name"))
+        self.statuses = dict(Span.Status.choices)
+        self.entity_types = dict(Span.EntityType.choices)
+        sources = {
+            snapshot.get("source")
+            for event in events
+            for snapshot in (event.before, event.after)
+            if snapshot and event.object_type == "span" and snapshot.get("source")
+        }
+        # Only sources the user may read: a consumer never learns a pending
+        # entity's words.
+        self.sources = dict(
+            Span.objects.visible_to(user)
+            .filter(pk__in=sources)
+            .values_list("pk", "text")
+            if sources
+            else ()
+        )
+
+    def __call__(self, field, value) -> str:
+        if value in (None, ""):
+            return "—"
+        if field == "label":
+            return self.labels.get(value, value)
+        if field == "status":
+            return str(self.statuses.get(value, value))
+        if field == "entity_type":
+            return str(self.entity_types.get(value, value))
+        if field == "source":
+            text = self.sources.get(value)
+            return f"“{_excerpt(text, 60)}” (#{value})" if text else f"#{value}"
+        if field == "is_deleted":
+            return _("yes") if value else _("no")
+        if field == "text":
+            return f"“{_excerpt(str(value), 140)}”"
+        return str(value)
+
+
+def _history_entries(user, events) -> list[dict]:
+    """Return each event as the history pages show it, oldest first."""
+    events = list(events)
+    words = _EventValues(user, events)
+    entries = []
+    for event in events:
+        before, after = event.before or {}, event.after or {}
+        snapshot = after or before
+        entry = {
+            "event": event,
+            "action": event.get_action_display(),
+            "is_span": event.object_type == "span",
+            "changes": [],
+            "reason": "",
+        }
+        if entry["is_span"]:
+            entry["label"] = words("label", snapshot.get("label"))
+            entry["text"] = _excerpt(snapshot.get("text", ""), 80)
+        if event.action == AuditEvent.Action.REJECT:
+            entry["reason"] = after.get("rejection_reason", "")
+        elif event.action == AuditEvent.Action.CREATE and entry["is_span"]:
+            entry["details"] = _("characters %(start)d–%(end)d") % {
+                "start": after.get("start", 0),
+                "end": after.get("end", 0),
+            }
+        elif event.action == AuditEvent.Action.UPDATE:
+            for field, name in _FIELD_NAMES.items():
+                if field in _UNTOLD or before.get(field) == after.get(field):
+                    continue
+                if field == "text" and not entry["is_span"]:
+                    entry["changes"].append((name, _("changed"), ""))
+                    continue
+                entry["changes"].append(
+                    (
+                        name,
+                        words(field, before.get(field)),
+                        words(field, after.get(field)),
+                    )
+                )
+        entries.append(entry)
+    return entries
+
+
+@require_GET
+@login_required
+@vary_on_headers("HX-Request")
+def span_history(request, span_pk):
+    span = get_object_or_404(
+        Span.objects.visible_to(request.user).select_related(
+            "article", "label", "created_by"
+        ),
+        pk=span_pk,
+    )
+    events = AuditEvent.objects.for_object(span)
+    context = {
+        "span": span,
+        "article": span.article,
+        "entries": _history_entries(request.user, events),
+    }
+    template_name = "annotations/history.html"
+    if _wants_fragment(request):
+        template_name += "#events"
+    return render(request, template_name, context)
+
+
+@require_GET
+@login_required
+def article_history(request, pk):
+    article = _get_article(request, pk)
+    events = AuditEvent.objects.filter(article_id=article.pk)
+    if not _sees_undecided(request.user):
+        # Consumers never learn of spans that were not approved, nor of deleted ones.
+        visible = Span.objects.visible_to(request.user).filter(article=article)
+        events = events.filter(
+            Q(object_type="article")
+            | Q(object_type="span", object_id__in=visible.values("pk"))
+        )
+    live_spans = set(
+        Span.objects.visible_to(request.user)
+        .filter(article=article)
+        .values_list("pk", flat=True)
+    )
+    context = {
+        "article": article,
+        "entries": _history_entries(request.user, events),
+        "live_spans": live_spans,
+    }
+    return render(request, "annotations/history.html", context)
+
+
+# Dashboard
+
+
+def _nice_step(peak: int, ticks: int = 4) -> int:
+    """Return the smallest 1, 2 or 5 × 10ⁿ step that reaches ``peak`` in ``ticks``."""
+    magnitude = 1
+    while True:
+        for factor in (1, 2, 5):
+            step = factor * magnitude
+            if step * ticks >= peak:
+                return step
+        magnitude *= 10
+
+
+def _throughput_chart(days) -> dict:
+    """Return the geometry of the stacked bar chart of decisions per day."""
+    width, height = 720, 250
+    left, right, top, bottom = 52, 12, 14, 58
+    plot_width, plot_height = width - left - right, height - top - bottom
+    peak = max((approved + rejected for _day, approved, rejected in days), default=0)
+    step = _nice_step(peak)
+    scale_top = step * max(1, -(-peak // step))
+    slot = plot_width / len(days)
+    baseline = top + plot_height
+
+    def y(value):
+        return round(baseline - value / scale_top * plot_height, 1)
+
+    bars = []
+    for index, (day, approved, rejected) in enumerate(days):
+        x = left + index * slot + slot * 0.15
+        bars.append(
+            {
+                "day": day,
+                "approved": approved,
+                "rejected": rejected,
+                "x": round(x, 1),
+                "width": round(slot * 0.7, 1),
+                "approved_y": y(approved),
+                "approved_height": round(baseline - y(approved), 1),
+                "rejected_y": y(approved + rejected),
+                "rejected_height": round(y(approved) - y(approved + rejected), 1),
+                "centre": round(x + slot * 0.35, 1),
+                "labelled": index % 5 == 0 or index == len(days) - 1,
+            }
+        )
+    return {
+        "width": width,
+        "height": height,
+        "left": left,
+        "right": width - right,
+        "top": top,
+        "baseline": baseline,
+        "plot_height": plot_height,
+        "middle": round(top + plot_height / 2, 1),
+        "centre": round(left + plot_width / 2, 1),
+        "ticks": [
+            {"value": value, "y": y(value)} for value in range(0, scale_top + 1, step)
+        ],
+        "bars": bars,
+        "total_approved": sum(bar["approved"] for bar in bars),
+        "total_rejected": sum(bar["rejected"] for bar in bars),
+    }
+
+
+def _percent(rate: float | None) -> int | None:
+    return None if rate is None else round(rate * 100)
+
+
+@require_GET
+@login_required
+def review_stats(request):
+    # Editors see it too: their own approval rate and the labels that get
+    # rejected most are what helps them annotate better. Consumers see
+    # approved spans only, so counts of the others are not theirs.
+    if not _sees_undecided(request.user):
+        raise PermissionDenied(_("The dashboard is for editors, reviewers and admins."))
+    labels = {label.slug: label for label in Label.objects.all()}
+    by_label = stats.by_label()
+    for rate in by_label:
+        rate.label = labels.get(rate.name)
+        rate.percent = _percent(rate.approval_rate)
+    by_annotator = stats.by_annotator()
+    for rate in by_annotator:
+        rate.percent = _percent(rate.approval_rate)
+    totals = stats.Rate(
+        _("All labels"),
+        sum(rate.approved for rate in by_label),
+        sum(rate.rejected for rate in by_label),
+        sum(rate.pending for rate in by_label),
+    )
+    totals.percent = _percent(totals.approval_rate)
+    now = timezone.now()
+    oldest = stats.oldest_pending_age(now=now)
+    context = {
+        "labels": list(labels.values()),
+        "by_label": by_label,
+        "by_annotator": by_annotator,
+        "totals": totals,
+        "oldest_pending": timesince(now - oldest, now) if oldest is not None else None,
+        "chart": _throughput_chart(stats.throughput()),
+        "days": stats.DAYS,
+        "may_review": permissions.can(request.user, "review_span"),
+    }
+    return render(request, "annotations/review_stats.html", context)
 
 
 # API tokens

@@ -302,3 +302,139 @@ def test_it_deletes_through_the_plain_form_and_its_csrf_token(alice, labels):
     response = strict.post(delete, {"csrfmiddlewaretoken": token})
     assert response.status_code == 302
     assert not Span.objects.exists()
+
+
+# Review in the panel
+
+
+def panel_row(content, span):
+    row = content[content.index(f'<li id="span-row-{span.pk}"') :]
+    return row[: row.index("</li>")]
+
+
+def test_it_offers_reviewers_approve_and_reject_on_pending_spans(
+    client, rita, alice, labels
+):
+    article = ArticleFactory(uploaded_by=alice, text=TEXT)
+    pending = span_at(article, labels["quote"], "« Bonjour »")
+    decided = span_at(article, labels["claim"], "Montréal", status=Span.Status.APPROVED)
+    client.force_login(rita)
+    content = client.get(url(article)).content.decode()
+    spans_url = reverse("annotations:span_create", args=[article.pk])
+    row = panel_row(content, pending)
+    assert f'hx-post="{spans_url}{pending.pk}/approve/"' in row
+    assert f'hx-post="{spans_url}{pending.pk}/reject/"' in row
+    assert 'name="version" value="1"' in row
+    assert "wrong boundaries" in row
+    assert "approve-form" not in panel_row(content, decided)
+    assert "Approve all pending in this article" in content
+
+
+def test_it_offers_editors_and_consumers_no_review_buttons(client, alice, carl, labels):
+    article = ArticleFactory(uploaded_by=alice, text=TEXT)
+    span_at(article, labels["quote"], "« Bonjour »")
+    span_at(article, labels["claim"], "Montréal", status=Span.Status.APPROVED)
+    for user in (alice, carl):
+        client.force_login(user)
+        content = client.get(url(article)).content.decode()
+        assert "approve-form" not in content
+        assert "Approve all pending" not in content
+
+
+def test_it_tells_a_reviewer_why_their_own_span_has_no_buttons(client, rita, labels):
+    from django.contrib.auth.models import Group
+
+    rita.groups.add(Group.objects.get(name="editor"))
+    article = ArticleFactory(uploaded_by=rita, text=TEXT)
+    own = span_at(article, labels["quote"], "« Bonjour »", created_by=rita)
+    client.force_login(rita)
+    row = panel_row(client.get(url(article)).content.decode(), own)
+    assert "approve-form" not in row
+    assert "You created this span; another reviewer must decide on it." in row
+
+
+def test_it_offers_own_spans_for_review_when_self_review_is_allowed(
+    client, rita, labels, settings
+):
+    from django.contrib.auth.models import Group
+
+    settings.ALLOW_SELF_REVIEW = True
+    rita.groups.add(Group.objects.get(name="editor"))
+    article = ArticleFactory(uploaded_by=rita, text=TEXT)
+    own = span_at(article, labels["quote"], "« Bonjour »", created_by=rita)
+    client.force_login(rita)
+    row = panel_row(client.get(url(article)).content.decode(), own)
+    assert "approve-form" in row
+
+
+def test_it_shows_everyone_who_decided_and_why(client, alice, rita, carl, labels):
+    from annotations import services
+
+    article = ArticleFactory(uploaded_by=alice, text=TEXT)
+    approved = span_at(article, labels["quote"], "« Bonjour »")
+    rejected = span_at(article, labels["entity"], "Zoé")
+    services.span_approve(span=approved, user=rita, version=1)
+    services.span_reject(span=rejected, user=rita, version=1, reason="not a person")
+    client.force_login(alice)
+    content = client.get(url(article)).content.decode()
+    assert "Approved by rita, " in panel_row(content, approved)
+    assert "Rejected by rita, " in panel_row(content, rejected)
+    assert "not a person" in panel_row(content, rejected)
+    # Consumers see approved spans only, with who approved them.
+    client.force_login(carl)
+    content = client.get(url(article)).content.decode()
+    assert "Approved by rita, " in panel_row(content, approved)
+    assert f'id="span-row-{rejected.pk}"' not in content
+
+
+def test_it_lets_the_author_edit_or_delete_a_rejected_span(client, alice, labels):
+    article = ArticleFactory(uploaded_by=alice, text=TEXT)
+    rejected = span_at(
+        article,
+        labels["claim"],
+        "Montréal",
+        status=Span.Status.REJECTED,
+        rejection_reason="wrong label",
+    )
+    client.force_login(alice)
+    row = panel_row(client.get(url(article)).content.decode(), rejected)
+    spans_url = reverse("annotations:span_create", args=[article.pk])
+    assert f"?span={rejected.pk}&amp;edit=1" in row
+    assert f'{spans_url}{rejected.pk}/delete/"' in row
+
+
+def test_it_links_each_row_to_its_history(client, alice, labels):
+    article = ArticleFactory(uploaded_by=alice, text=TEXT)
+    span = span_at(article, labels["quote"], "« Bonjour »")
+    client.force_login(alice)
+    content = client.get(url(article)).content.decode()
+    history = reverse("annotations:span_history", args=[span.pk])
+    row = panel_row(content, span)
+    assert f'href="{history}" hx-get="{history}"' in row
+    assert f'hx-target="#span-history-{span.pk}"' in row
+    assert reverse("annotations:article_history", args=[article.pk]) in content
+
+
+def test_it_renders_reviewers_with_a_constant_number_of_queries(
+    client, rita, alice, labels, django_assert_num_queries
+):
+    article = ArticleFactory(uploaded_by=alice, text="word " * 400)
+    client.force_login(rita)
+    for count, offset in ((5, 0), (100, 10)):
+        Span.objects.bulk_create(
+            Span(
+                article=article,
+                label=labels["claim"],
+                start=(offset + i) * 5,
+                end=(offset + i) * 5 + 4,
+                text="word",
+                created_by=alice,
+                status=("pending", "approved", "rejected")[i % 3],
+                rejection_reason="no" if i % 3 == 2 else "",
+                reviewed_by=rita if i % 3 else None,
+            )
+            for i in range(count)
+        )
+        # session, user, groups, article, labels, spans
+        with django_assert_num_queries(6):
+            assert client.get(url(article)).status_code == 200

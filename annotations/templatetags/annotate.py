@@ -4,10 +4,13 @@ from collections import defaultdict
 from html import escape
 
 from django import template
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
-from .. import permissions
+from .. import forms, permissions
 from ..models import Span, WorkStatus
 
 register = template.Library()
@@ -108,6 +111,13 @@ def work_status_label(value: str) -> str:
     return WorkStatus(value).label if value in WorkStatus.values else value
 
 
+def _csrf_input(context) -> str:
+    return (
+        '<input type="hidden" name="csrfmiddlewaretoken" '
+        f'value="{escape(str(context.get("csrf_token", "")))}">'
+    )
+
+
 def _row_parts(context) -> dict:
     """Return the escaped strings every row shares, built once per render."""
     parts = context.render_context.get("span_row_parts")
@@ -115,12 +125,133 @@ def _row_parts(context) -> dict:
         ui = context["ui"]
         parts = {name: escape(str(text)) for name, text in ui.items()}
         parts["spans_url"] = escape(context["spans_url"])
-        parts["csrf"] = (
-            '<input type="hidden" name="csrfmiddlewaretoken" '
-            f'value="{escape(str(context.get("csrf_token", "")))}">'
-        )
+        parts["history_url"] = escape(context["history_url"])
+        parts["csrf"] = _csrf_input(context)
         context.render_context["span_row_parts"] = parts
     return parts
+
+
+def _review_parts(context) -> dict:
+    """Return the escaped pieces of the approve and reject forms, once per render."""
+    parts = context.render_context.get("review_parts")
+    if parts is None:
+        next_url = context.get("next_url")
+        parts = {
+            "approve": escape(_("Approve")),
+            "reject": escape(_("Reject…")),
+            "reject_submit": escape(_("Reject")),
+            "legend": escape(_("Why reject it?")),
+            "own_words": escape(_("Another reason, or more detail")),
+            "keys": escape(_("Enter rejects · Esc cancels")),
+            "reasons": [
+                (escape(value), escape(str(name)))
+                for value, name in forms.RejectForm.REASONS
+            ],
+            "hidden": _csrf_input(context)
+            + (
+                f'<input type="hidden" name="next" value="{escape(next_url)}">'
+                if next_url
+                else ""
+            ),
+        }
+        context.render_context["review_parts"] = parts
+    return parts
+
+
+def _review_controls(parts, span, approve_url: str, reject_url: str, form=None) -> str:
+    """Return the Approve button and the reject form (open, with its errors, when
+    ``form`` is a refused rejection). Both carry the span's version.
+    """
+    pk = int(span.pk)
+    hidden = (
+        f'{parts["hidden"]}<input type="hidden" name="version" '
+        f'value="{int(span.version)}">'
+    )
+    swap = 'hx-target="closest li" hx-swap="outerHTML"'
+    chosen = form["preset"].value() if form is not None else None
+    words = (form["reason"].value() or "") if form is not None else ""
+    error = form.error_text() if form is not None else ""
+    radios = "".join(
+        f'<label class="reason-chip"><input type="radio" name="preset" '
+        f'value="{value}"{" checked" if value == chosen else ""}> {name}</label>'
+        for value, name in parts["reasons"]
+    )
+    invalid = f' aria-invalid="true" aria-describedby="reject-{pk}-error"'
+    return (
+        '<div class="review-actions">'
+        f'<form class="approve-form inline" method="post" action="{approve_url}" '
+        f'hx-post="{approve_url}" {swap}>{hidden}'
+        f'<button type="submit" class="approve">{parts["approve"]}</button></form>'
+        f'<details class="reject"{" open" if form is not None else ""}>'
+        f'<summary class="button">{parts["reject"]}</summary>'
+        f'<form class="reject-form" method="post" action="{reject_url}" '
+        f'hx-post="{reject_url}" {swap}>{hidden}'
+        f'<fieldset class="reasons"><legend>{parts["legend"]}</legend>{radios}'
+        "</fieldset>"
+        f'<label for="reject-{pk}-reason">{parts["own_words"]}</label>'
+        f'<input type="text" id="reject-{pk}-reason" name="reason" maxlength="500" '
+        f'autocomplete="off" value="{escape(str(words))}"{invalid if error else ""}>'
+        + (
+            f'<p class="error" id="reject-{pk}-error" role="alert">{escape(error)}</p>'
+            if error
+            else ""
+        )
+        + f'<div class="form-actions"><button type="submit" class="danger">'
+        f"{parts['reject_submit']}</button>"
+        f'<span class="small muted">{parts["keys"]}</span></div>'
+        "</form></details></div>"
+    )
+
+
+@register.simple_tag(takes_context=True)
+def review_controls(context, span, form=None) -> SafeString:
+    """Return the review queue row's Approve button and reject form."""
+    # A row without a refused rejection passes the template's empty string.
+    form = form or None
+    parts = _review_parts(context)
+    urls = context.render_context.get("review_urls")
+    if urls is None:
+        # One reverse per render; the ids are filled in per row.
+        urls = context.render_context["review_urls"] = {
+            name: escape(reverse(f"annotations:review_{name}", args=[0])).replace(
+                "/0/", "/{pk}/"
+            )
+            for name in ("approve", "reject")
+        }
+    pk = int(span.pk)
+    # Safe: every value is escaped in _review_controls or an integer.
+    return mark_safe(
+        _review_controls(
+            parts,
+            span,
+            urls["approve"].format(pk=pk),
+            urls["reject"].format(pk=pk),
+            form,
+        )
+    )
+
+
+def _decided_line(parts, span) -> str:
+    """Return who decided on the span and when, and why for a rejection."""
+    if span.status == Span.Status.PENDING:
+        return ""
+    if span.reviewer and span.reviewed_at:
+        when = date_format(
+            timezone.localtime(span.reviewed_at), "SHORT_DATETIME_FORMAT"
+        )
+        template = parts[
+            "approved_by" if span.status == Span.Status.APPROVED else "rejected_by"
+        ]
+        line = template.replace("%(user)s", escape(span.reviewer)).replace(
+            "%(when)s", escape(when)
+        )
+    elif span.status == Span.Status.REJECTED:
+        line = parts["rejected"]
+    else:
+        return ""
+    if span.status == Span.Status.REJECTED:
+        return f'<div class="reason">{line} {escape(span.rejection_reason)}</div>'
+    return f'<div class="decided">{line}</div>'
 
 
 @register.simple_tag(takes_context=True)
@@ -146,12 +277,12 @@ def span_row(context, span) -> SafeString:
             f'data-show-span="{int(span.source_id)}">'
             f"{escape(span.source_span.excerpt)}</button>"
         )
-    if span.rejection_reason:
-        html.append(
-            f'<div class="reason">{parts["rejected"]} '
-            f"{escape(span.rejection_reason)}</div>"
-        )
+    html.append(_decided_line(parts, span))
     html.append("</div>")
+    if span.notice:
+        html.append(
+            f'<p class="flash error small" role="alert">{escape(span.notice)}</p>'
+        )
     if span.editable:
         edit = parts["edit_entity" if span.label.is_entity else "edit_statement"]
         delete_url = f"{parts['spans_url']}{pk}/delete/"
@@ -163,6 +294,25 @@ def span_row(context, span) -> SafeString:
             f'class="inline">{parts["csrf"]}<button type="submit" '
             f'class="link danger">{parts["delete"]}</button></form></div>'
         )
-    html.append("</li>")
+    if span.reviewable:
+        html.append(
+            _review_controls(
+                _review_parts(context),
+                span,
+                f"{parts['spans_url']}{pk}/approve/",
+                f"{parts['spans_url']}{pk}/reject/",
+                span.reject_form,
+            )
+        )
+    elif span.review_refusal:
+        html.append(f'<p class="small muted refusal">{escape(span.review_refusal)}</p>')
+    history_url = parts["history_url"].format(pk=pk)
+    html.append(
+        f'<div class="span-links small"><a href="{history_url}" '
+        f'hx-get="{history_url}" hx-target="#span-history-{pk}" '
+        f'hx-swap="innerHTML">{parts["history"]}</a></div>'
+        f'<div id="span-history-{pk}" class="span-history" aria-live="polite"></div>'
+        "</li>"
+    )
     # Safe: every value above is escaped or an integer.
     return mark_safe("".join(html))

@@ -188,6 +188,22 @@
     if (button && tag(button.dataset.labelSlug)) event.preventDefault();
   });
 
+  // The panel's reject forms: Enter on a picked reason rejects, Escape closes.
+  document.addEventListener("keydown", function (event) {
+    const form = event.target.closest && event.target.closest(".reject-form");
+    if (!form) return;
+    if (event.key === "Escape") {
+      const details = form.closest("details");
+      if (details) {
+        details.open = false;
+        details.querySelector("summary").focus();
+      }
+    } else if (event.key === "Enter" && event.target.matches("input[type=radio]")) {
+      event.preventDefault();
+      form.requestSubmit();
+    }
+  });
+
   // Keep the selection alive while a toolbar button is pressed.
   document.addEventListener("mousedown", function (event) {
     if (event.target.closest("#label-toolbar")) event.preventDefault();
