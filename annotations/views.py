@@ -101,6 +101,11 @@ def _messages_of(error: ValidationError) -> str:
     return " ".join(error.messages)
 
 
+def _url_pattern(name: str) -> str:
+    """Return the URL ``name`` takes one id in, as a ``str.format`` pattern."""
+    return reverse(name, args=[0]).replace("/0/", "/{}/")
+
+
 # Article list
 
 
@@ -254,9 +259,7 @@ def _workspace(request, article, *, message=None, error=None, rows=True):
         "entities": [span for span in spans if span.label.is_entity],
         "spans_url": reverse("annotations:span_create", args=[article.pk]),
         # One reverse per page; each row fills in its id.
-        "history_url": reverse("annotations:span_history", args=[0]).replace(
-            "/0/", "/{pk}/"
-        ),
+        "history_url": _url_pattern("annotations:span_history"),
         "may_review": permissions.can(user, "review_span"),
         "ui": {
             "show": _("Show in the text"),
@@ -463,7 +466,7 @@ def span_delete(request, pk, span_pk):
 REVIEW_PAGE_SIZE = 50
 # Counting every pending span would cost more than the page itself; beyond this
 # many the queue says "more than".
-REVIEW_COUNT_CAP = 10_000
+REVIEW_COUNT_CAP = 1_000
 CONTEXT_CHARS = 80
 _LINE_BREAKS = re.compile(r"\s*\n\s*")
 
@@ -493,8 +496,19 @@ def _prepare_review_rows(user, rows) -> None:
         .only("title", "language", "text")
         .in_bulk()
     )
+    # One reverse per page, not three per row.
+    article_url = _url_pattern("annotations:article_detail")
+    history_url = _url_pattern("annotations:span_history")
+    queue_url = reverse("annotations:review_queue")
     for row in rows:
         row.article = articles[row.article_id]
+        row.article_url = article_url.format(row.article_id)
+        row.history_url = history_url.format(row.pk)
+        row.queue_url = f"{queue_url}?article={row.article_id}"
+        # Set, not missing: a missing attribute costs the template a dir() call.
+        row.notice = row.decision_error = ""
+        row.decided_now = False
+        row.reject_form = None
         text = row.article.text
         before, _span, after = text_utils.context_window(
             text, row.start, row.end, CONTEXT_CHARS
@@ -535,7 +549,7 @@ def review_queue(request):
     permissions.require(user, "review_span")
     labels = list(Label.objects.all())
     form = _queue_filters(request, labels)
-    pending = Span.objects.visible_to(user).pending()
+    pending = Span.objects.visible_to(user).awaiting_decision()
     position = None
     filtered_article = None
     if form.is_valid():
@@ -559,7 +573,7 @@ def review_queue(request):
     else:
         # A stale shared link (say, an annotator whose account is gone).
         pending = pending.none()
-    count = pending[: REVIEW_COUNT_CAP + 1].count()
+    count = pending.order_by()[: REVIEW_COUNT_CAP + 1].count()
     page = pending.in_review_order()
     if position is not None:
         page = page.after_position(position)

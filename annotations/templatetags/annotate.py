@@ -306,7 +306,7 @@ def span_row(context, span) -> SafeString:
         )
     elif span.review_refusal:
         html.append(f'<p class="small muted refusal">{escape(span.review_refusal)}</p>')
-    history_url = parts["history_url"].format(pk=pk)
+    history_url = parts["history_url"].format(pk)
     html.append(
         f'<div class="span-links small"><a href="{history_url}" '
         f'hx-get="{history_url}" hx-target="#span-history-{pk}" '
