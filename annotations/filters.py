@@ -2,7 +2,6 @@ import datetime
 
 import django_filters
 from django import forms
-from django.db.models import Q
 from django.utils.translation import gettext as _
 from django_filters.fields import IsoDateTimeField
 from drf_spectacular.types import OpenApiTypes
@@ -62,7 +61,8 @@ class ArticleFilter(django_filters.FilterSet):
         help_text="Work status derived from the article's spans.",
     )
     search = django_filters.CharFilter(
-        method="filter_search", help_text="Words in the title or text."
+        method="filter_search",
+        help_text='Words in the title or text, as a web search: "a phrase", -word, or.',
     )
     created_after = UtcDateTimeFilter(field_name="created_at", lookup_expr="gte")
 
@@ -71,24 +71,10 @@ class ArticleFilter(django_filters.FilterSet):
         fields = ["language", "outlet", "uploader", "status", "search", "created_after"]
 
     def filter_status(self, queryset, name, value):
-        pending = Q(spans__status=Span.Status.PENDING)
-        decided = Q(spans__status__in=[Span.Status.APPROVED, Span.Status.REJECTED])
-        has_pending = Article.objects.filter(pending).values("pk")
-        has_decided = Article.objects.filter(decided).values("pk")
-        has_spans = Article.objects.filter(spans__isnull=False).values("pk")
-        if value == "not_started":
-            return queryset.exclude(pk__in=has_spans)
-        if value == "awaiting_review":
-            return queryset.filter(pk__in=has_pending).exclude(pk__in=has_decided)
-        if value == "in_progress":
-            return queryset.filter(pk__in=has_pending).filter(pk__in=has_decided)
-        return queryset.filter(pk__in=has_spans).exclude(pk__in=has_pending)
+        return queryset.filter_work_status(value)
 
     def filter_search(self, queryset, name, value):
-        value = value.strip()
-        if not value:
-            return queryset
-        return queryset.filter(Q(title__icontains=value) | Q(text__icontains=value))
+        return queryset.search(value)
 
 
 class SpanFilter(django_filters.FilterSet):

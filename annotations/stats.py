@@ -1,9 +1,9 @@
 """Figures for the reviewer dashboard: a handful of aggregate queries, no loops over rows."""
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 
-from django.db.models import Count, Min, Q
+from django.db.models import Count, Q
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
@@ -61,8 +61,14 @@ def by_annotator(spans=None) -> list[Rate]:
 
 
 def oldest_pending_age(now=None) -> timedelta | None:
+    # ORDER BY … LIMIT 1 walks the (status, created_at) index and stops at the
+    # first live span; MIN() over the join would read every pending span.
     oldest = (
-        Span.objects.alive().pending().aggregate(oldest=Min("created_at"))["oldest"]
+        Span.objects.alive()
+        .pending()
+        .order_by("created_at")
+        .values_list("created_at", flat=True)
+        .first()
     )
     if oldest is None:
         return None
@@ -79,7 +85,8 @@ def throughput(
         AuditEvent.objects.filter(
             object_type="span",
             action__in=[AuditEvent.Action.APPROVE, AuditEvent.Action.REJECT],
-            created_at__date__gte=first,
+            # A bound on the column, which its index serves, not on its date.
+            created_at__gte=timezone.make_aware(datetime.combine(first, time.min)),
         )
         .annotate(day=TruncDate("created_at"))
         .values("day", "action")
