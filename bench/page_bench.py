@@ -8,68 +8,30 @@ prints the median of 20 requests through Django's test client (the whole server
 side: middleware, view, queries, template) and the queries each one ran.
 """
 
-import os
 import random
-import statistics
-import sys
-import time
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "newsroom.settings")
-os.environ.setdefault("SECRET_KEY", "bench-only-secret-key-not-for-production")
-os.environ.setdefault("SECURE_SSL_REDIRECT", "0")
-os.environ.setdefault("STATIC_FROM_SOURCE", "1")
-
-import django  # noqa: E402
-
-django.setup()
-
-from django.contrib.auth import get_user_model  # noqa: E402
-from django.contrib.auth.models import Group  # noqa: E402
-from django.db import connection  # noqa: E402
-from django.test import Client  # noqa: E402
-from django.test.utils import (  # noqa: E402
-    CaptureQueriesContext,
-    setup_test_environment,
-    teardown_test_environment,
+from pagetiming import (
+    RUNS,
+    WORDS,
+    make_text,
+    on_a_throwaway_database,
+    report,
+    timed,
+    word_bounds,
 )
-from django.urls import reverse  # noqa: E402
 
-from annotations.models import Article, Label, Span  # noqa: E402
-from annotations.text import sha256_hex  # noqa: E402
+# isort: split
 
-RUNS = 20
-WORDS = (
-    "le conseil municipal a voté jeudi soir un budget de douze millions pour les "
-    "pistes cyclables la maire Claire Dumont estime que « nous ne pouvons plus "
-    "attendre » tandis que l’opposition dénonce un projet mal financé à Villebrune "
-    "les habitants du quartier nord réclament une étude 🚲 sur la circulation des "
-    "camions près de l’école Jean-Moulin où la sécurité des enfants inquiète"
-).split()
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.db import connection
+from django.test import Client
+from django.urls import reverse
+
+from annotations.models import Article, Label, Span
+from annotations.text import sha256_hex
+
 rng = random.Random(20260314)
-
-
-def make_text(size):
-    paragraphs, length = [], 0
-    while length < size:
-        sentence = " ".join(rng.choice(WORDS) for _ in range(rng.randint(8, 20)))
-        paragraph = sentence.capitalize() + "."
-        paragraphs.append(paragraph)
-        length += len(paragraph) + 2
-    return "\n\n".join(paragraphs)[:size].rstrip()
-
-
-def word_bounds(text):
-    bounds, start = [], None
-    for index, char in enumerate(text + " "):
-        if char.isspace():
-            if start is not None:
-                bounds.append((start, index))
-                start = None
-        elif start is None:
-            start = index
-    return bounds
 
 
 def random_spans(article, labels, user, count, taken=None):
@@ -101,45 +63,6 @@ def random_spans(article, labels, user, count, taken=None):
     return spans
 
 
-def timed(client, method, url, runs=RUNS, data=None, **headers):
-    """Return (median ms, fastest ms, queries of the last run, last status)."""
-    call = getattr(client, method)
-    for _ in range(2):
-        if method == "get":
-            call(url, headers=headers)
-    times = []
-    for run in range(runs):
-        payload = data(run) if callable(data) else data
-        with CaptureQueriesContext(connection) as queries:
-            started = time.perf_counter()
-            response = call(url, payload, headers=headers)
-            times.append((time.perf_counter() - started) * 1000)
-    return statistics.median(times), min(times), len(queries), response.status_code
-
-
-def report(name, result):
-    median, fastest, queries, status = result
-    print(
-        f"{name:<58} median {median:7.1f} ms  (min {fastest:6.1f})  "
-        f"{queries:3d} queries  HTTP {status}"
-    )
-
-
-def main():
-    setup_test_environment()
-    connection.settings_dict.setdefault("TEST", {})
-    if connection.vendor == "postgresql":
-        connection.settings_dict["TEST"]["NAME"] = (
-            "bench_" + connection.settings_dict["NAME"]
-        )
-    old_name = connection.creation.create_test_db(verbosity=0, autoclobber=True)
-    try:
-        run()
-    finally:
-        connection.creation.destroy_test_db(old_name, verbosity=0)
-        teardown_test_environment()
-
-
 def run():
     print(f"database: {connection.vendor}")
     user = get_user_model().objects.create_user("bench-editor", password="x" * 12)
@@ -149,7 +72,7 @@ def run():
     client.force_login(user)
 
     # The annotate page: 30 kB, 1,000 spans.
-    text = make_text(30_000)
+    text = make_text(rng, 30_000)
     article = Article.objects.create(
         title="Bench article",
         text=text,
@@ -189,7 +112,7 @@ def run():
     )
 
     # The list page: 10,000 articles, 30,000 spans.
-    texts = [make_text(1500) for _ in range(50)]
+    texts = [make_text(rng, 1500) for _ in range(50)]
 
     def list_text(n):
         # One article in a hundred names the harbour town searched for below.
@@ -238,4 +161,4 @@ def run():
 
 
 if __name__ == "__main__":
-    main()
+    on_a_throwaway_database(run)
