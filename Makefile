@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 DEV := DEBUG=1
 
-.PHONY: run test lint check clean
+.PHONY: run test lint messages check clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -31,6 +31,12 @@ lint: $(VENV)/.requirements-dev
 	$(BIN)/ruff format --check .
 	$(DEV) $(BIN)/python manage.py makemigrations --check --dry-run
 	$(DEV) $(BIN)/python manage.py spectacular --validate --fail-on-warn --file /dev/null
+	$(DEV) $(BIN)/python manage.py check_translations
+
+# After marking strings for translation: add them to locale/*/django.po (and
+# djangojs.po), then compile the .mo files. Lint and this need GNU gettext.
+messages: $(VENV)/.requirements-dev
+	$(DEV) $(BIN)/python manage.py update_translations
 
 clean:
 	rm -rf $(VENV) db.sqlite3 staticfiles .pytest_cache .ruff_cache

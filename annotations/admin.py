@@ -4,12 +4,20 @@ from django.contrib.auth.admin import UserAdmin
 from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils.functional import lazy
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+from modeltranslation.admin import TranslationAdmin
 
 from . import services
 from .models import Article, AuditEvent, Dataset, Label, Role, Span
 
 User = get_user_model()
+
+
+def _role_action_name(role: str, grant: bool) -> str:
+    template = _("Grant the %(role)s role") if grant else _("Revoke the %(role)s role")
+    return str(template) % {"role": str(Role(role).label).lower()}
 
 
 def _role_action(role: str, grant: bool):
@@ -20,15 +28,29 @@ def _role_action(role: str, grant: bool):
                 user.groups.add(group)
             else:
                 user.groups.remove(group)
-        verb = _("granted to") if grant else _("revoked from")
+        count = queryset.count()
+        template = (
+            ngettext(
+                "The %(role)s role was granted to %(n)d user.",
+                "The %(role)s role was granted to %(n)d users.",
+                count,
+            )
+            if grant
+            else ngettext(
+                "The %(role)s role was taken from %(n)d user.",
+                "The %(role)s role was taken from %(n)d users.",
+                count,
+            )
+        )
         modeladmin.message_user(
-            request, f"{Role(role).label} {verb} {queryset.count()}", messages.SUCCESS
+            request,
+            template % {"role": str(Role(role).label).lower(), "n": count},
+            messages.SUCCESS,
         )
 
     action.__name__ = f"{'grant' if grant else 'revoke'}_{role}"
-    action.short_description = (
-        _("Grant the %(role)s role") if grant else _("Revoke the %(role)s role")
-    ) % {"role": Role(role).label.lower()}
+    # Lazy: the admin shows the action in each request's language.
+    action.short_description = lazy(_role_action_name, str)(role, grant)
     return action
 
 
@@ -80,7 +102,9 @@ class NewsroomUserAdmin(UserAdmin):
 
 
 @admin.register(Label)
-class LabelAdmin(admin.ModelAdmin):
+class LabelAdmin(TranslationAdmin):
+    """A name and a description in each language; the slug is the API's word."""
+
     list_display = ["name", "slug", "colour", "shortcut", "order"]
     list_editable = ["colour", "shortcut", "order"]
     prepopulated_fields = {"slug": ["name"]}

@@ -11,6 +11,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.http import Http404, JsonResponse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views import defaults
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
@@ -60,7 +61,7 @@ BULK_MAX_ITEMS = 1000
 
 class PayloadTooLarge(exceptions.APIException):
     status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
-    default_detail = "The request body is too large."
+    default_detail = gettext_lazy("The request body is too large.")
     default_code = "too_large"
 
 
@@ -189,7 +190,7 @@ class SpanPagination(StrictPageSize, CursorPagination):
 
 
 class IsAdminOrReadOnly(BasePermission):
-    message = _("Only admins may change labels.")
+    message = gettext_lazy("Only admins may change labels.")
 
     def has_permission(self, request, view):
         return request.method in SAFE_METHODS or permissions.can(request.user, "manage")

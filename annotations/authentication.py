@@ -1,5 +1,7 @@
 from datetime import timedelta
 
+from django.contrib.auth import get_user_model
+from django.contrib.auth.backends import ModelBackend
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
@@ -9,6 +11,19 @@ from .models import ApiToken
 
 # Recording every use would turn each read into a write; a minute is precise enough.
 LAST_USED_RESOLUTION = timedelta(minutes=1)
+
+
+class ModelBackendWithProfile(ModelBackend):
+    """Django's password backend, loading the user's profile in the same query.
+
+    Every page reads the saved language (annotations/middleware.py); joining
+    the profile to the user row saves a query on each request.
+    """
+
+    def get_user(self, user_id):
+        users = get_user_model()._default_manager.select_related("profile")
+        user = users.filter(pk=user_id).first()
+        return user if user is not None and self.user_can_authenticate(user) else None
 
 
 class ApiTokenAuthentication(authentication.TokenAuthentication):

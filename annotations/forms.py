@@ -2,6 +2,7 @@ import datetime
 import re
 
 from django import forms
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -455,3 +456,23 @@ class DatasetForm(ExportFiltersMixin):
             "split": {key: data[key] for key in ("train", "dev", "test")},
             "seed": data["seed"],
         }
+
+
+class ProfileForm(forms.Form):
+    """The account page: the language the pages speak to this person."""
+
+    language = forms.ChoiceField(
+        label=gettext_lazy("Language of the pages"),
+        required=False,
+        widget=forms.RadioSelect,
+        help_text=gettext_lazy(
+            "Without a choice, the pages follow your browser's language."
+        ),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["language"].choices = [
+            ("", _("My browser's language")),
+            *settings.LANGUAGES,
+        ]

@@ -78,6 +78,24 @@ class Label(models.Model):
         return self.slug == ENTITY_SLUG
 
 
+class Profile(models.Model):
+    """What a person chose for themself; one row a user, made on first save."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        models.CASCADE,
+        primary_key=True,
+        related_name="profile",
+    )
+    # Empty: follow the browser's Accept-Language, then LANGUAGE_CODE.
+    language = models.CharField(
+        gettext_lazy("language"), max_length=8, blank=True, default=""
+    )
+
+    def __str__(self):
+        return f"{self.user} ({self.language or '-'})"
+
+
 class WorkStatus(models.TextChoices):
     """Where an article stands, derived from its spans (never stored)."""
 

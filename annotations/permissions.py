@@ -138,6 +138,11 @@ def _manage(user, obj=None):
     return None
 
 
+def _own_profile(user, obj=None):
+    # Anyone logged in, with or without a role, chooses their own language.
+    return None
+
+
 RULES = {
     "read_article": _read_article,
     "add_article": _write_article,
@@ -152,6 +157,7 @@ RULES = {
     "use_api_tokens": _export,
     "hold_write_token": _hold_write_token,
     "manage": _manage,
+    "change_own_profile": _own_profile,
 }
 
 

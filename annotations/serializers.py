@@ -1,6 +1,7 @@
 import re
 
 from django.conf import settings
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -33,8 +34,33 @@ class ErrorSerializer(serializers.Serializer):
 class LabelSerializer(serializers.ModelSerializer):
     class Meta:
         model = Label
-        fields = ["id", "name", "slug", "colour", "shortcut", "description", "order"]
+        # name and description are in the request's language (Accept-Language,
+        # falling back to the other one); the suffixed fields are each language's
+        # own, for admins who name a label in both.
+        fields = [
+            "id",
+            "name",
+            "slug",
+            "colour",
+            "shortcut",
+            "description",
+            "order",
+            "name_en",
+            "name_fr",
+            "description_en",
+            "description_fr",
+        ]
         read_only_fields = ["id"]
+        # A name in either language will do (see validate).
+        extra_kwargs = {"name": {"required": False}}
+
+    def validate(self, data):
+        names = ("name", "name_en", "name_fr")
+        if self.instance is None and not any(data.get(field) for field in names):
+            raise serializers.ValidationError(
+                {"name": [_("Give the label a name, in English or in French.")]}
+            )
+        return data
 
 
 class SpanCountsSerializer(serializers.Serializer):

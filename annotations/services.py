@@ -7,6 +7,7 @@ management commands cannot drift apart.
 
 import secrets
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -14,7 +15,7 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from .models import ApiToken, Article, AuditEvent, Label, Span
+from .models import ApiToken, Article, AuditEvent, Label, Profile, Span
 from .permissions import can, is_admin, require
 
 ARTICLE_EDITABLE = {
@@ -471,3 +472,18 @@ def article_approve_pending(*, article: Article, user) -> tuple[list[Span], int]
     )
     AuditEvent.objects.bulk_create(events)
     return decidable, len(spans) - len(decidable)
+
+
+@transaction.atomic
+def profile_update(*, user, language: str) -> Profile:
+    """Save ``user``'s language ("" follows the browser); anyone logged in may."""
+    require(user, "change_own_profile")
+    if language and language not in dict(settings.LANGUAGES):
+        raise _validation_error(
+            language=_("Choose one of: %(codes)s.")
+            % {"codes": ", ".join(code for code, _name in settings.LANGUAGES)}
+        )
+    profile, _created = Profile.objects.update_or_create(
+        user=user, defaults={"language": language}
+    )
+    return profile

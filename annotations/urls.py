@@ -59,4 +59,7 @@ urlpatterns = [
     # Exports and dataset snapshots
     path("export/", views.export_page, name="export"),
     path("datasets/", views.dataset_list, name="dataset_list"),
+    # Account and language
+    path("account/", views.account, name="account"),
+    path("language/", views.set_language, name="set_language"),
 ]

@@ -1,19 +1,21 @@
 import re
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import get_user_model
-from django.contrib.auth.decorators import login_required
+from django.contrib.auth.decorators import login_not_required, login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Exists, OuterRef, Q
 from django.http import Http404, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.timesince import timesince
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, ngettext
+from django.utils.translation import gettext_lazy, ngettext, pgettext_lazy
+from django.views import i18n
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
@@ -21,7 +23,17 @@ from django_htmx.http import HttpResponseClientRedirect, reswap, retarget
 
 from . import datasets, exports, forms, permissions, services, stats
 from . import text as text_utils
-from .models import ENTITY_SLUG, ApiToken, Article, AuditEvent, Dataset, Label, Span
+from .middleware import saved_language
+from .models import (
+    ENTITY_SLUG,
+    ApiToken,
+    Article,
+    AuditEvent,
+    Dataset,
+    Label,
+    Role,
+    Span,
+)
 
 ARTICLES_PER_PAGE = 25
 
@@ -813,11 +825,16 @@ class _EventValues:
             return str(self.entity_types.get(value, value))
         if field == "source":
             text = self.sources.get(value)
-            return f"“{_excerpt(text, 60)}” (#{value})" if text else f"#{value}"
+            if not text:
+                return f"#{value}"
+            return _("%(text)s (#%(id)s)") % {
+                "text": _("“%(text)s”") % {"text": _excerpt(text, 60)},
+                "id": value,
+            }
         if field == "is_deleted":
             return _("yes") if value else _("no")
         if field == "text":
-            return f"“{_excerpt(str(value), 140)}”"
+            return _("“%(text)s”") % {"text": _excerpt(str(value), 140)}
         return str(value)
 
 
@@ -1112,13 +1129,28 @@ def export_page(request):
     return render(request, "annotations/export.html", {"form": form})
 
 
+# The splits' names on the page; their slugs stay in the download links.
+_SPLIT_NAMES = {
+    "all": pgettext_lazy("dataset split", "all"),
+    "train": pgettext_lazy("dataset split", "train"),
+    "dev": pgettext_lazy("dataset split", "dev"),
+    "test": pgettext_lazy("dataset split", "test"),
+}
+
+
 def _dataset_page(request, form, *, status=200):
     snapshots = Dataset.objects.visible_to(request.user).select_related("created_by")
     page = Paginator(snapshots, 20).get_page(request.GET.get("page"))
+    label_names = dict(Label.objects.values_list("slug", "name"))
     for dataset in page:
+        dataset.label_chips = [
+            (label_names.get(slug, slug), count)
+            for slug, count in dataset.label_counts.items()
+        ]
         dataset.downloads = [
             (
                 split,
+                _SPLIT_NAMES.get(split, split),
                 dataset.split.get(split),
                 dataset.split_counts.get(split, {}),
                 [
@@ -1171,3 +1203,70 @@ def _add_errors(form, exc: ValidationError) -> None:
             field = None
         for message in messages_:
             form.add_error(field, message)
+
+
+# Account and language
+
+
+def _remember_language(response, language: str) -> None:
+    """Make the language cookie agree with a saved choice ("" removes it).
+
+    After logging out, the login page then speaks the person's language; and
+    "my browser's language" is not overruled by an older switch.
+    """
+    if language:
+        response.set_cookie(
+            settings.LANGUAGE_COOKIE_NAME,
+            language,
+            max_age=settings.LANGUAGE_COOKIE_AGE,
+            path=settings.LANGUAGE_COOKIE_PATH,
+            domain=settings.LANGUAGE_COOKIE_DOMAIN,
+            secure=settings.LANGUAGE_COOKIE_SECURE,
+            httponly=settings.LANGUAGE_COOKIE_HTTPONLY,
+            samesite=settings.LANGUAGE_COOKIE_SAMESITE,
+        )
+    else:
+        response.delete_cookie(
+            settings.LANGUAGE_COOKIE_NAME,
+            path=settings.LANGUAGE_COOKIE_PATH,
+            domain=settings.LANGUAGE_COOKIE_DOMAIN,
+            samesite=settings.LANGUAGE_COOKIE_SAMESITE,
+        )
+
+
+@require_POST
+@login_not_required
+def set_language(request):
+    """The header's language switch: Django's ``set_language`` (the cookie and
+    the way back), and for a logged-in user the saved preference too.
+    """
+    response = i18n.set_language(request)
+    language = request.POST.get("language", "")
+    if request.user.is_authenticated and language in dict(settings.LANGUAGES):
+        services.profile_update(user=request.user, language=language)
+    return response
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def account(request):
+    form = forms.ProfileForm(
+        request.POST if request.method == "POST" else None,
+        initial={"language": saved_language(request.user)},
+    )
+    if form.is_valid():
+        language = form.cleaned_data["language"]
+        services.profile_update(user=request.user, language=language)
+        # Said in the language the next page will speak.
+        with translation.override(language or translation.get_language()):
+            messages.success(request, _("Your preferences are saved."))
+        response = redirect("annotations:account")
+        _remember_language(response, language)
+        return response
+    roles = permissions.roles(request.user)
+    context = {
+        "form": form,
+        "roles": [label for value, label in Role.choices if value in roles],
+        "is_admin": permissions.is_admin(request.user),
+    }
+    return render(request, "annotations/account.html", context)

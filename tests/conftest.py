@@ -9,6 +9,7 @@ from annotations.models import Label
 from .factories import ArticleFactory, UserFactory
 
 _seed = importlib.import_module("annotations.migrations.0002_seed_labels_and_roles")
+_names = importlib.import_module("annotations.migrations.0006_label_names_per_language")
 
 
 @pytest.fixture(autouse=True)
@@ -30,6 +31,7 @@ def seeded(db):
     Transactional tests flush the tables, so later ones need them put back.
     """
     _seed.seed(apps, None)
+    _names.name_in_each_language(apps, None)
 
 
 def _user(username, *roles, admin=False):

@@ -85,7 +85,7 @@ def test_it_counts_by_label_and_status_with_rates(client, rita, decided):
     )
     content = response.content.decode()
     assert '<span class="label-chip" data-label-slug="claim">Claim</span>' in content
-    assert "50 %" in content
+    assert "50%" in content
 
 
 def test_it_gives_each_annotators_approval_rate(client, rita, decided):

@@ -124,6 +124,7 @@ def _row_parts(context) -> dict:
     if parts is None:
         ui = context["ui"]
         parts = {name: escape(str(text)) for name, text in ui.items()}
+        parts["quoted"] = escape(_("“%(text)s”"))
         parts["spans_url"] = escape(context["spans_url"])
         parts["history_url"] = escape(context["history_url"])
         parts["csrf"] = _csrf_input(context)
@@ -267,7 +268,8 @@ def span_row(context, span) -> SafeString:
     html = [
         f'<li id="span-row-{pk}" class="span-row status-{escape(span.status)}">'
         f'<button type="button" class="span-show" data-show-span="{pk}" '
-        f'title="{parts["show"]}">“{escape(span.excerpt)}”</button>'
+        f'title="{parts["show"]}">'
+        f"{parts['quoted'].replace('%(text)s', escape(span.excerpt))}</button>"
         f'<div class="span-meta small"><span class="status">'
         f"{escape(span.status_label)}</span> · {escape(span.details)}"
     ]
