@@ -3,6 +3,7 @@ import importlib
 import pytest
 from django.apps import apps
 from django.contrib.auth.models import Group
+from django.utils import translation
 
 from annotations.models import Label
 
@@ -16,6 +17,14 @@ _names = importlib.import_module("annotations.migrations.0006_label_names_per_la
 def fast_password_hashing(settings):
     # The real hasher costs ~0.3 s per user; tests create hundreds.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def language_of_the_settings():
+    # A request activates its language for the whole thread; the next test
+    # must start from LANGUAGE_CODE (English here) again.
+    yield
+    translation.deactivate()
 
 
 @pytest.fixture(autouse=True)

@@ -88,5 +88,6 @@ def log_in(page, username):
     page.goto("/accounts/login/")
     page.fill("input[name=username]", username)
     page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
+    # The login form's button: the header's language switch has buttons too.
+    page.click("main button[type=submit]")
     page.wait_for_url("**/")

@@ -17,6 +17,7 @@ def _copy_ignoring(directory, names):
         for name in names
         if name.startswith(".")
         or name == "__pycache__"
+        or name.endswith(".sqlite3")
         or (Path(directory) == Path(settings.BASE_DIR) and name in IGNORED)
     ]
 
