@@ -42,6 +42,18 @@ def env_int(name: str, default: int) -> int:
         ) from None
 
 
+def env_float(name: str, default: float) -> float:
+    value = os.environ.get(name)
+    if value is None or not value.strip():
+        return default
+    try:
+        return float(value)
+    except ValueError:
+        raise ImproperlyConfigured(
+            f"{name} must be a number such as 0.5; got {value!r}."
+        ) from None
+
+
 def env_list(name: str, default: list[str]) -> list[str]:
     value = os.environ.get(name)
     if value is None:
@@ -205,6 +217,14 @@ ARTICLE_MAX_CHARS = env_int("ARTICLE_MAX_CHARS", 1_000_000)
 
 # Four-eyes rule: a reviewer may not decide on a span they created unless this is on.
 ALLOW_SELF_REVIEW = env_bool("ALLOW_SELF_REVIEW", False)
+
+# Suggestions scoring under their label's minimum are not proposed (0 to 1).
+SUGGEST_MIN_SCORES = {
+    "quote": env_float("SUGGEST_MIN_SCORE_QUOTE", 0.5),
+    "claim": env_float("SUGGEST_MIN_SCORE_CLAIM", 0.5),
+    "entity": env_float("SUGGEST_MIN_SCORE_ENTITY", 0.5),
+    "opinion": env_float("SUGGEST_MIN_SCORE_OPINION", 0.5),
+}
 
 REST_FRAMEWORK = {
     # Token first: its WWW-Authenticate header turns "not logged in" into a 401.

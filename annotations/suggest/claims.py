@@ -1,0 +1,96 @@
+"""Check-worthy claims: sentences outside quotes that state something a fact
+checker could verify — figures, percentages, money, dates, comparisons,
+superlatives, changes (« a augmenté », « a doublé », "rose", "fell").
+
+Each kind of cue found in a sentence adds to its score (``claim_cues.txt``);
+a sentence that only shows a date, or a single bare number, stays low.
+"Selon X" / "according to X" in the sentence names its source.
+"""
+
+from __future__ import annotations
+
+import re
+
+from spacy.tokens import Doc
+
+from . import base
+from .quotes import Region
+
+MIN_WORDS = 5
+_ACCORDING = {
+    "fr": re.compile(r"\b(?:selon|d['’]après)\s+(?P<np>[^,.]{2,80})", re.IGNORECASE),
+    "en": re.compile(r"\baccording to\s+(?P<np>[^,.]{2,80})", re.IGNORECASE),
+}
+
+
+def sentences(doc: Doc, regions: list[Region]) -> list[tuple[int, int]]:
+    """Return trimmed sentence offsets that overlap no quote."""
+    text = doc.text
+    out = []
+    for sent in doc.sents:
+        for start, end in _split_lines(text, sent.start_char, sent.end_char):
+            if any(r.open < end and start <= r.close for r in regions if _long(text, r)):
+                continue
+            out.append((start, end))
+    return out
+
+
+def _long(text: str, region: Region) -> bool:
+    # Scare quotes (« responsable ») do not make a sentence a quote.
+    return base.word_count(text[region.start : region.end]) > 2
+
+
+def _split_lines(text: str, start: int, end: int):
+    position = start
+    for part in text[start:end].split("\n"):
+        s, e = base.trimmed(text, position, position + len(part))
+        if s < e:
+            yield s, e
+        position += len(part) + 1
+
+
+def suggest(
+    doc: Doc,
+    language: str,
+    regions: list[Region],
+    entities: list[base.Proposal],
+) -> list[base.Proposal]:
+    text = doc.text
+    lang = "en" if base.is_english(language) else "fr"
+    proposals = []
+    for start, end in sentences(doc, regions):
+        sentence = text[start:end]
+        if base.word_count(sentence) < MIN_WORDS:
+            continue
+        kinds: dict[str, float] = {}
+        for cue in base.cues("claim_cues.txt", language):
+            if cue.kind not in kinds and cue.pattern.search(sentence):
+                kinds[cue.kind] = cue.weight
+            elif cue.kind in kinds and cue.pattern.search(sentence):
+                kinds[cue.kind] = max(kinds[cue.kind], cue.weight)
+        if not kinds or set(kinds) == {"date"}:
+            continue
+        score = round(base.noisy_or(kinds.values()), 2)
+        proposals.append(
+            base.Proposal(
+                start,
+                end,
+                "claim",
+                score,
+                "rule:claim-cues",
+                speaker=_according(text, start, end, lang, entities),
+                cues=tuple(sorted(kinds)),
+            )
+        )
+    return proposals
+
+
+def _according(text, start, end, lang, entities):
+    match = _ACCORDING[lang].search(text, start, end)
+    if not match:
+        return None
+    np_start, np_end = match.start("np"), match.end("np")
+    for entity in entities:
+        if np_start <= entity.start < np_end and entity.entity_type in ("PER", "ORG"):
+            return (entity.start, entity.end, entity.entity_type)
+    return None
