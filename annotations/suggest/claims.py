@@ -23,29 +23,47 @@ _ACCORDING = {
 }
 
 
+# A quote that ends a sentence ends it, whatever the parser thought.
+_AFTER_QUOTE = re.compile(r"[.!?…]\s*[»”\"](?=\s+[«“\"A-ZÀ-ÖØ-Þ])")
+
+
 def sentences(doc: Doc, regions: list[Region]) -> list[tuple[int, int]]:
-    """Return trimmed sentence offsets that overlap no quote."""
+    """Return trimmed sentences, leaving out those mostly quoted."""
     text = doc.text
     out = []
     for sent in doc.sents:
-        for start, end in _split_lines(text, sent.start_char, sent.end_char):
-            if any(r.open < end and start <= r.close for r in regions if _long(text, r)):
-                continue
-            out.append((start, end))
+        for start, end in _split(text, sent.start_char, sent.end_char):
+            quoted = sum(
+                max(0, min(end, r.close + 1) - max(start, r.open)) for r in regions
+            )
+            # A partial quote inside a sentence (« a salué « un projet … » »)
+            # leaves it a sentence of the writer's.
+            opens = any(r.open == start and _long(text, r) for r in regions)
+            if quoted * 2 < end - start and not opens:
+                out.append((start, end))
     return out
 
 
 def _long(text: str, region: Region) -> bool:
-    # Scare quotes (« responsable ») do not make a sentence a quote.
     return base.word_count(text[region.start : region.end]) > 2
 
 
-def _split_lines(text: str, start: int, end: int):
+def _split(text: str, start: int, end: int):
     position = start
     for part in text[start:end].split("\n"):
-        s, e = base.trimmed(text, position, position + len(part))
-        if s < e:
-            yield s, e
+        cuts = [m.end() for m in _AFTER_QUOTE.finditer(part)]
+        for a, b in zip([0, *cuts], [*cuts, len(part)], strict=True):
+            s, e = base.trimmed(text, position + a, position + b)
+            # The closing mark of a quote the parser put in this sentence.
+            while s < e and text[s] in "»”":
+                s, e = base.trimmed(text, s + 1, e)
+            # …and the opening mark of the next one.
+            while e - s > 1 and (
+                text[e - 1] in "«“" or text[e - 1] == '"' and text[e - 2].isspace()
+            ):
+                s, e = base.trimmed(text, s, e - 1)
+            if s < e:
+                yield s, e
         position += len(part) + 1
 
 

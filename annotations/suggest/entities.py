@@ -36,6 +36,7 @@ RULE_SCORES = {
     "en-place-after-preposition": 0.6,
     "en-name": 0.6,
     "en-surname": 0.7,
+    "en-again": 0.7,
 }
 
 _LEADING_WORDS = {
@@ -70,7 +71,96 @@ def suggest(doc: Doc, language: str, *, model: str = "") -> list[base.Proposal]:
         proposals.append(
             base.Proposal(start, end, "entity", score, who, entity_type=ent.label_)
         )
-    return proposals
+    return _retype(doc.text, proposals, lang)
+
+
+# Prepositions that make a lone word a place (« à Villebrune »), but say
+# nothing of a full name (« a répondu à Marie Dupont »).
+_SINGLE_WORD_CUES = {"à", "au", "aux", "en", "près de", "près d'"}
+
+
+@functools.cache
+def _type_cues(lang: str) -> tuple[tuple[str, re.Pattern, bool], ...]:
+    rows = []
+    for row in base.word_lines(f"entity_cues.{lang}.txt"):
+        entity_type, words = row[0], " ".join(row[1:])
+        gap = "" if words.endswith("'") else r"\s+"
+        pattern = re.compile(r"(?:^|[\s'’(])" + re.escape(words) + gap + r"$")
+        rows.append((entity_type, pattern, words in _SINGLE_WORD_CUES))
+    rows.sort(key=lambda row: -len(row[1].pattern))
+    return tuple(rows)
+
+
+def _retype(
+    text: str, proposals: list[base.Proposal], lang: str
+) -> list[base.Proposal]:
+    """Correct types with the words before each name, drop demonyms (French),
+    and give every mention of one name the same type."""
+    kept = []
+    by_start = {p.start: p for p in proposals}
+    cued: dict[str, str] = {}
+    for proposal in proposals:
+        value = text[proposal.start : proposal.end]
+        single = " " not in value
+        # « le Belge Wout Maes »: a nationality before a person, not a place.
+        following = by_start.get(_skip_spaces(text, proposal.end))
+        if (
+            single
+            and lang == "fr"
+            and proposal.entity_type in ("LOC", "MISC")
+            and following is not None
+            and following.entity_type == "PER"
+        ):
+            continue
+        kept.append(proposal)
+        if proposal.origin == f"rule:{GAZETTEER_ID}":
+            cued[value] = proposal.entity_type
+            continue
+        before = text[max(0, proposal.start - 40) : proposal.start].lower()
+        before = before.replace("’", "'")
+        acronym = value.isupper() and len(value) > 1
+        for entity_type, pattern, single_only in _type_cues(lang):
+            if single_only and (not single or acronym):
+                continue
+            if pattern.search(before):
+                cued.setdefault(value, entity_type)
+                break
+    # A lone word taken for a person, after « de », and never the surname of
+    # a full name in the text, is a place: « la maire de Villebrune ».
+    surnames = {
+        text[p.start : p.end].split()[-1]
+        for p in kept
+        if p.entity_type == "PER" and " " in text[p.start : p.end]
+    }
+    for proposal in kept:
+        value = text[proposal.start : proposal.end]
+        if (
+            lang == "fr"
+            and proposal.entity_type == "PER"
+            and " " not in value
+            and value not in surnames
+            and value not in cued
+            and re.search(r"\b(?:de|d')\s*$", text[: proposal.start][-4:].replace("’", "'"))
+        ):
+            cued[value] = "LOC"
+    votes: dict[str, dict[str, float]] = {}
+    for proposal in kept:
+        value = text[proposal.start : proposal.end]
+        counts = votes.setdefault(value, {})
+        counts[proposal.entity_type] = counts.get(proposal.entity_type, 0) + 1
+    for proposal in kept:
+        value = text[proposal.start : proposal.end]
+        chosen = cued.get(value) or max(votes[value], key=votes[value].get)
+        if chosen != proposal.entity_type:
+            proposal.entity_type = chosen
+            proposal.cues = (*proposal.cues, "retyped")
+    return kept
+
+
+def _skip_spaces(text: str, pos: int) -> int:
+    while pos < len(text) and text[pos] in " \u00a0\u202f":
+        pos += 1
+    return pos
 
 
 def _tidy(ent: Span, lang: str) -> tuple[int, int] | None:
@@ -184,6 +274,15 @@ class EnglishNames:
                 found.append(span)
                 if span.label_ == "PER" and len(span) > 1:
                     surnames.add(span[-1].text)
+        # A lone word already found as a name elsewhere is that name again.
+        known = {
+            span.text: span.label_ for span in found if len(span) == 1
+        } | {span.text: span.label_ for span in doc.ents if len(span) == 1}
+        taken |= {i for span in found for i in range(span.start, span.end)}
+        for token in doc:
+            if token.i not in taken and token.text in known:
+                label = known[token.text]
+                found.append(Span(doc, token.i, token.i + 1, label=label, span_id="en-again"))
         doc.ents = filter_spans([*doc.ents, *found])
         return doc
 
@@ -191,7 +290,14 @@ class EnglishNames:
         words = [t.lower_ for t in doc[start:end]]
         before = doc[start - 1].lower_ if start > 0 else ""
         after = doc[end].lower_ if end < len(doc) else ""
-        if words[-1] in org_words or (len(words) > 1 and words[0] in org_words):
+        first_of_sentence = (
+            doc[start].is_sent_start
+            or before in ('"', "“", "(")
+            or (start > 0 and doc[start - 1].is_space)
+        )
+        if len(words) > 1 and org_words & set(words) or (
+            words[-1] in org_words and not first_of_sentence
+        ):
             return Span(doc, start, end, label="ORG", span_id="en-org-word")
         if end - start == 1 and doc[start].is_upper and len(doc[start]) > 1:
             return Span(doc, start, end, label="ORG", span_id="en-acronym")
@@ -202,18 +308,26 @@ class EnglishNames:
         if before in roles or before == "role":
             return Span(doc, start, end, label="PER", span_id="en-role-name")
         if end - start == 1:
-            if doc[start].text in surnames or after in verbs:
+            if doc[start].text in surnames or (
+                after in verbs and not first_of_sentence
+            ):
                 return Span(doc, start, end, label="PER", span_id="en-surname")
+            if before in _org_cue_words():
+                return Span(doc, start, end, label="ORG", span_id="en-org-word")
             if before in _PLACE_PREPOSITIONS:
                 return Span(
                     doc, start, end, label="LOC", span_id="en-place-after-preposition"
                 )
             return None
-        if before in _PLACE_PREPOSITIONS and end - start <= 2:
-            return Span(
-                doc, start, end, label="LOC", span_id="en-place-after-preposition"
-            )
         return Span(doc, start, end, label="PER", span_id="en-name")
+
+
+@functools.cache
+def _org_cue_words() -> frozenset[str]:
+    return frozenset(
+        row[1] for row in base.word_lines("entity_cues.en.txt")
+        if row[0] == "ORG" and len(row) == 2
+    )
 
 
 @functools.cache

@@ -20,8 +20,8 @@ from .claims import MIN_WORDS, sentences
 from .quotes import Reader, Region, _Word
 
 _HOLDER_FIRST = {
-    "fr": re.compile(r"^(?:Pour|Selon|D['’]après)\s+(?P<np>[^,]{2,80}),"),
-    "en": re.compile(r"^In (?P<np>his|her|their) view\b|^For (?P<np2>[^,]{2,80}),"),
+    "fr": re.compile(r"(?:Pour|Selon|D['’]après)\s+(?P<np>[^,]{2,80}),"),
+    "en": re.compile(r"In (?P<np>his|her|their) view\b|For (?P<np2>[^,]{2,80}),"),
 }
 
 

@@ -52,7 +52,10 @@ _WORD = re.compile(r"[^\W\d_][\w'’.-]*(?<![.])|\d[\d.,]*|[^\w\s]")
 _SENTENCE_END = re.compile(r"[.!?…](?=[\s»”\"]|$)|\n")
 _PRONOUNS = {
     "fr": {"il": "sg", "elle": "sg", "ils": "pl", "elles": "pl", "on": "on"},
-    "en": {"he": "sg", "she": "sg", "they": "pl", "we": "pl", "i": "sg"},
+    "en": {
+        "he": "sg", "she": "sg", "his": "sg", "her": "sg", "they": "pl",
+        "their": "pl", "we": "pl", "i": "sg",
+    },  # fmt: skip
 }
 _AUX = {
     "fr": {"a", "avait", "ont", "avaient", "aura", "auront", "eut"},
@@ -61,6 +64,16 @@ _AUX = {
 _DETERMINERS = {
     "fr": {"le", "la", "les", "l'", "l’", "un", "une", "son", "sa", "ses", "leur"},
     "en": {"the", "a", "an", "his", "her", "their", "its", "one"},
+}
+_ELIDED = re.compile(r"[ld]['’]")
+_LEADING_ADVERBIALS = {
+    "fr": re.compile(
+        r"(?:de son côté|de leur côté|pour sa part|pour leur part|quant à lui|"
+        r"quant à elle|lui aussi|elle aussi|aussitôt|alors|encore|enfin|"
+        r"ensuite|également|pourtant|toutefois)\b[\s,]*",
+        re.IGNORECASE,
+    ),
+    "en": re.compile(r"(?:also|then|later|again)\b[\s,]*", re.IGNORECASE),
 }
 _DEFINITE = {"le", "la", "les", "l'", "l’", "son", "sa", "ses", "leur", "the"}
 _PREPOSITIONS = {
@@ -118,6 +131,9 @@ def find_regions(text: str) -> list[Region]:
             close = text.find('"', i + 1, n if line_end < 0 else line_end)
         if close > i:
             start, end = base.trimmed(text, i + 1, close)
+            # English puts the attribution's comma inside the marks: "…," said X.
+            while end > start and text[end - 1] in ",;":
+                start, end = base.trimmed(text, start, end - 1)
             if start < end:
                 regions.append(Region(i, close, start, end))
             i = close + 1
@@ -310,6 +326,8 @@ class Reader:
         if self._is_verb(first) and len(words) > 1:
             speaker = self.noun_phrase(words[1].start, stop)
             return Attribution("quote-verb-after", speaker, first.text, stop)
+        if first.lower in ("and", "but", "or", "as", "that", "which", "to", "then"):
+            return None
         # "X said", "he told reporters", "one engineer in Seattle said"
         for k, word in enumerate(words[1:9], start=1):
             if word.text in ".;:!?":
@@ -447,8 +465,12 @@ class Reader:
         ministre », « son adjoint, Alain Dubreuil », "Mayor Jane Roe"."""
         end = min(stop, self._sentence_end(start))
         words = self._words(start, end)
+        lead = _LEADING_ADVERBIALS[self.lang].match(self.text, start, end)
+        if lead:
+            words = [w for w in words if w.start >= lead.end()]
         if not words:
             return None
+        start = words[0].start
         first = words[0]
         if first.lower in _PRONOUNS[self.lang]:
             return self._pronoun(first.start, first.lower)
@@ -465,21 +487,37 @@ class Reader:
             return ents[0]
         if k < len(words) and words[k].text[:1].isupper() and not ents:
             return self._proper_name(words[k:])
-        if first.lower in _DETERMINERS[self.lang] or k > 0:
+        elided = _ELIDED.match(first.lower)
+        if first.lower in _DETERMINERS[self.lang] or elided or k > 0:
             for ent in ents:
                 if ent[0] >= comma:
                     # Apposition: « son adjoint aux finances, Alain Dubreuil ».
-                    gap = self.text[comma:ent[0]]
-                    return ent if re.fullmatch(r"[,(\s]*", gap) else None
-                previous = self.text[start : ent[0]].split()[-1:]
-                if previous and previous[0].lower() not in _PREPOSITIONS and (
-                    previous[0].islower()
-                ):
+                    gap = self.text[comma : ent[0]]
+                    if re.fullmatch(r"[,(\s]*", gap):
+                        return ent
+                    break
+                if self._after_title(start, ent[0]):
                     return ent
-            if first.lower in _DEFINITE and len(words) > 1:
-                return self._title(words[1].lower, start)
-            return None
+            if elided:
+                noun = first.lower[elided.end() :]
+            elif len(words) > 1 and first.lower in _DEFINITE:
+                noun = words[1].lower
+            else:
+                return None
+            # « le ministre »: the person introduced with that title, else the
+            # person the story is about (the latest named subject).
+            return self._title(noun, start) or self._latest_person(start)
         return None
+
+    def _after_title(self, start: int, at: int) -> bool:
+        """Whether the name at ``at`` follows a job title (« le capitaine X »),
+        not a complement (« le coureur de l'équipe X »)."""
+        before = self.text[start:at].split()
+        if not before or not before[-1].islower():
+            return False
+        if before[-1].lower() in _PREPOSITIONS:
+            return False
+        return not (len(before) > 1 and before[-2].lower() in _PREPOSITIONS)
 
     def _proper_name(self, words: list[_Word]) -> Speaker | None:
         run = []
@@ -522,7 +560,10 @@ class Reader:
         """Return a speaker, None (an unnamed subject), or False (no subject)."""
         for candidate in (token, token.head):
             for child in candidate.children:
-                if child.dep_ in ("nsubj", "nsubj:pass"):
+                if child.dep_ in ("nsubj", "nsubj:pass") or (
+                    # The parser reads « Il estime » as an expletive « il ».
+                    child.dep_ == "expl:subj" and child.lower_ in ("il", "elle")
+                ):
                     return self._speaker_of_token(child)
         return False
 
@@ -588,17 +629,54 @@ class Reader:
         number = _PRONOUNS[self.lang].get(pronoun.lower())
         if number != "sg":
             return None
-        # The latest person named outside quotes, or the latest speaker.
-        latest: tuple[int, Speaker | None] | None = None
+        return self._latest_person(pos)
+
+    def _latest_person(self, pos: int) -> Speaker | None:
+        """Return the latest speaker or person named as a subject outside
+        quotes before ``pos`` (the latest person named at all, failing that)."""
+        latest: tuple[int, Speaker] | None = None
+        named: tuple[int, Speaker] | None = None
         for start, end, entity_type in self.entities:
             if start >= pos:
                 break
             if entity_type == "PER" and not self._inside_quote(start):
-                latest = (start, (start, end, entity_type))
+                named = (start, (start, end, entity_type))
+                if self._is_subject(start):
+                    latest = named
         for at, speaker in self.spoken:
             if at < pos and speaker is not None and (latest is None or at > latest[0]):
                 latest = (at, speaker)
-        return latest[1] if latest else None
+        # A person named in this sentence or the one before, after the latest
+        # speaker, is who the pronoun is about (« Pour Annie Bessard, … ».
+        # « … », regrette-t-elle).
+        recent = self._previous_sentence_start(pos)
+        if named and named[0] >= recent and (latest is None or named[0] > latest[0]):
+            latest = named
+        chosen = latest or named
+        return chosen[1] if chosen else None
+
+    def _previous_sentence_start(self, pos: int) -> int:
+        window = max(0, pos - 1500)
+        ends = [
+            m.end()
+            for m in _SENTENCE_END.finditer(self.text, window, pos)
+            if not self._inside_quote(m.start())
+            and not (m.group() == "." and self._abbreviation(m.start()))
+        ]
+        return ends[-2] if len(ends) > 1 else window
+
+    def _is_subject(self, start: int) -> bool:
+        if not self.parsed:
+            return True
+        token = self._token_at(start)
+        if token is None:
+            return False
+        if token.dep_ in ("appos", "flat:name", "conj") and token.head.pos_ in (
+            "NOUN",
+            "PROPN",
+        ):
+            token = token.head
+        return token.dep_ in ("nsubj", "nsubj:pass")
 
     def _inside_quote(self, pos: int) -> bool:
         k = bisect.bisect_right(self.region_opens, pos) - 1
