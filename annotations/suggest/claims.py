@@ -31,8 +31,8 @@ def sentences(doc: Doc, regions: list[Region]) -> list[tuple[int, int]]:
     """Return trimmed sentences, leaving out those mostly quoted."""
     text = doc.text
     out = []
-    for sent in doc.sents:
-        for start, end in _split(text, sent.start_char, sent.end_char):
+    for sent_start, sent_end in _merged(doc):
+        for start, end in _split(text, sent_start, sent_end):
             quoted = sum(
                 max(0, min(end, r.close + 1) - max(start, r.open)) for r in regions
             )
@@ -42,6 +42,25 @@ def sentences(doc: Doc, regions: list[Region]) -> list[tuple[int, int]]:
             if quoted * 2 < end - start and not opens:
                 out.append((start, end))
     return out
+
+
+def _merged(doc: Doc):
+    """Yield the parser's sentences, rejoining those it cut mid-sentence
+    (inside « Paris-Sorbonne », before a lower-case word)."""
+    text = doc.text
+    start = end = None
+    for sent in doc.sents:
+        if start is None:
+            start, end = sent.start_char, sent.end_char
+            continue
+        previous = text[start:end].rstrip()
+        if previous and previous[-1] not in ".!?…:;»”\"" and "\n" not in text[end - 1 : sent.start_char + 1]:
+            end = sent.end_char
+            continue
+        yield start, end
+        start, end = sent.start_char, sent.end_char
+    if start is not None:
+        yield start, end
 
 
 def _long(text: str, region: Region) -> bool:

@@ -43,7 +43,13 @@ _LEADING_WORDS = {
     "fr": {"le", "la", "les", "l'", "l’", "d'", "d’", "du", "des", "de", "un", "une"},
     "en": {"the", "a", "an"},
 }
+_TRAILING_WORDS = {
+    "fr": {"de", "des", "du", "d'", "d’", "la", "le", "les", "l'", "l’", "et", "à", "au"},
+    "en": {"of", "the", "and", "for"},
+}
 _QUOTE_MARKS = set("«»“”\"„")
+# Acronyms of countries, which stay places; other acronyms are organisations.
+_PLACE_ACRONYMS = {"USA", "UK", "RDC", "RCA", "EAU", "URSS"}
 
 
 def suggest(doc: Doc, language: str, *, model: str = "") -> list[base.Proposal]:
@@ -112,9 +118,16 @@ def _retype(
             and following.entity_type == "PER"
         ):
             continue
+        if value in _not_entities(lang):
+            continue
         kept.append(proposal)
         if proposal.origin == f"rule:{GAZETTEER_ID}":
             cued[value] = proposal.entity_type
+            continue
+        if _org_head(value, lang) or (
+            value.isupper() and len(value) > 1 and value not in _PLACE_ACRONYMS
+        ):
+            cued.setdefault(value, "ORG")
             continue
         before = text[max(0, proposal.start - 40) : proposal.start].lower()
         before = before.replace("’", "'")
@@ -166,14 +179,30 @@ def _skip_spaces(text: str, pos: int) -> int:
 def _tidy(ent: Span, lang: str) -> tuple[int, int] | None:
     tokens = list(ent)
     titles = base.titles(lang)
+    # « la SNCF » loses its article, « La Rochelle » keeps it: a capital
+    # article inside a sentence belongs to the name.
     while tokens and (
         tokens[0].lower_ in _LEADING_WORDS[lang]
+        and (tokens[0].is_lower or tokens[0].is_sent_start)
         or tokens[0].text in titles
         or tokens[0].is_punct
         or tokens[0].is_space
     ):
         tokens.pop(0)
-    while tokens and (tokens[-1].is_punct or tokens[-1].is_space):
+    # « 5e arrondissement de Paris », « tribunal administratif de Montpellier »:
+    # the name is what follows the lower-case words.
+    for k, token in enumerate(tokens[:-1]):
+        if token.lower_ in ("de", "d'", "d’", "du", "des") and any(
+            t.is_lower or t.like_num for t in tokens[:k]
+        ):
+            if all(not t.is_title and not t.is_upper for t in tokens[:k]):
+                tokens = tokens[k + 1 :]
+            break
+    while tokens and (
+        tokens[-1].is_punct
+        or tokens[-1].is_space
+        or tokens[-1].lower_ in _TRAILING_WORDS[lang]
+    ):
         tokens.pop()
     if not tokens:
         return None
@@ -320,6 +349,23 @@ class EnglishNames:
                 )
             return None
         return Span(doc, start, end, label="PER", span_id="en-name")
+
+
+@functools.cache
+def _not_entities(lang: str) -> frozenset[str]:
+    if lang != "fr":
+        return frozenset()
+    return frozenset(" ".join(row) for row in base.word_lines("not_entities.fr.txt"))
+
+
+@functools.cache
+def _org_heads() -> re.Pattern:
+    heads = sorted((" ".join(row) for row in base.word_lines("org_heads.fr.txt")), key=len)
+    return re.compile(r"(?:%s)\b" % "|".join(re.escape(h) for h in reversed(heads)))
+
+
+def _org_head(value: str, lang: str) -> bool:
+    return lang == "fr" and bool(_org_heads().match(value))
 
 
 @functools.cache

@@ -498,6 +498,9 @@ class Reader:
                     break
                 if self._after_title(start, ent[0]):
                     return ent
+            # « la mère d'une élève », « un abonné du virage »: someone new.
+            if re.search(r"\bd['’]une?\b|\bd['’]un\b", self.text[start:comma]):
+                return None
             if elided:
                 noun = first.lower[elided.end() :]
             elif len(words) > 1 and first.lower in _DEFINITE:
