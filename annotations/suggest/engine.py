@@ -68,13 +68,20 @@ def suggest_texts(
             (text for text, _ in run), n_process=n_process, batch_size=batch_size
         )
         for (_, language), doc in zip(run, docs, strict=True):
-            yield suggest_doc(doc, language, model=model, min_scores=thresholds)
+            yield suggest_doc(
+                doc, language, model=model, min_scores=thresholds, gazetteer=gazetteer
+            )
 
 
 def suggest_doc(
-    doc: Doc, language: str, *, model: str, min_scores: Mapping[str, float]
+    doc: Doc,
+    language: str,
+    *,
+    model: str,
+    min_scores: Mapping[str, float],
+    gazetteer: base.Gazetteer = (),
 ) -> list[base.Suggestion]:
-    found = entities.suggest(doc, language, model=model)
+    found = entities.suggest(doc, language, model=model, gazetteer=gazetteer)
     reader = quotes.Reader(doc, language, found)
     spans = reader.quotes()
     spans += claims.suggest(doc, language, reader.regions, found)

@@ -27,6 +27,8 @@ from . import base
 from .engine import suggest_texts
 
 ATTRIBUTED = ("quote", "claim", "opinion")
+MAIN_TYPES = ("PER", "ORG", "LOC")
+MAIN_ROW = "PER+ORG+LOC"
 MATCH_OVERLAP = 50
 
 
@@ -122,6 +124,15 @@ def evaluate(
     results = results.evaluate()
     report.strict["entity"] = _scores(results["overall"]["strict"])
     report.partial["entity"] = _scores(results["overall"]["partial"])
+    # The entity target, read as one figure over the three main types.
+    main = Evaluator(
+        [[e for e in doc if e["label"] in MAIN_TYPES] for doc in true],
+        [[e for e in doc if e["label"] in MAIN_TYPES] for doc in pred],
+        tags=list(MAIN_TYPES),
+        loader="dict",
+    ).evaluate()
+    report.strict[MAIN_ROW] = _scores(main["overall"]["strict"])
+    report.partial[MAIN_ROW] = _scores(main["overall"]["partial"])
     for entity_type in base.ENTITY_TYPES:
         per_type = results["entities"].get(entity_type)
         if per_type:

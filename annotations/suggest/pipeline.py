@@ -2,8 +2,12 @@
 
 French: ``fr_core_news_md`` (tagger, parser, NER; the lemmatizer is left out,
 the word lists carry inflected forms) with the newsroom gazetteer as an
-``EntityRuler`` placed before the statistical NER, which then predicts around
-the gazetteer's names instead of over them.
+``EntityRuler`` after the statistical NER: it adds the approved names the model
+missed, and ``entities`` gives a name the model found the type it was approved
+with. Placed before the NER, a short approved name (« Villebrune ») would cut
+a longer one the model reads whole (« Villebrune Métropole »): on the second
+French development set, with the first one's names as gazetteer, that cost 6
+points of ORG and 8 of LOC strict F1.
 
 English: no English statistical model is installed, and the French model reads
 English badly (on the English development set its NER scores strict F1 0.67
@@ -36,7 +40,7 @@ warnings.filterwarnings("ignore", message=r"\[W036\]")
 @functools.cache
 def _french() -> Language:
     nlp = spacy.load(FRENCH_MODEL, exclude=["lemmatizer"])
-    nlp.add_pipe("entity_ruler", name=GAZETTEER_ID, before="ner")
+    nlp.add_pipe("entity_ruler", name=GAZETTEER_ID, after="ner")
     return nlp
 
 

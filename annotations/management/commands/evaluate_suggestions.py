@@ -5,7 +5,17 @@ from django.core.management.base import BaseCommand, CommandError
 
 from annotations.suggest import evaluation
 
-ROWS = ("quote", "claim", "opinion", "entity", "PER", "ORG", "LOC", "MISC")
+ROWS = (
+    "quote",
+    "claim",
+    "opinion",
+    "entity",
+    evaluation.MAIN_ROW,
+    "PER",
+    "ORG",
+    "LOC",
+    "MISC",
+)
 
 
 class Command(BaseCommand):
@@ -94,7 +104,7 @@ class Command(BaseCommand):
             f"({', '.join(report.languages)})"
         )
         write(
-            f"{'':10}{'strict P':>9}{'R':>7}{'F1':>7}  {'partial P':>9}{'R':>7}"
+            f"{'':13}{'strict P':>9}{'R':>7}{'F1':>7}  {'partial P':>9}{'R':>7}"
             f"{'F1':>7}  {'gold':>5}{'suggested':>10}"
         )
         for row in ROWS:
@@ -103,7 +113,7 @@ class Command(BaseCommand):
             strict, partial = report.strict[row], report.partial[row]
             name = row if row in ("quote", "claim", "opinion", "entity") else f"  {row}"
             write(
-                f"{name:10}{strict.precision:9.2f}{strict.recall:7.2f}"
+                f"{name:13}{strict.precision:9.2f}{strict.recall:7.2f}"
                 f"{strict.f1:7.2f}  {partial.precision:9.2f}{partial.recall:7.2f}"
                 f"{partial.f1:7.2f}  {strict.gold:5d}{strict.suggested:10d}"
             )
