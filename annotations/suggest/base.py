@@ -121,6 +121,22 @@ def cues(name: str, language: str) -> tuple[Cue, ...]:
     )
 
 
+def doc_text(doc) -> str:
+    """Return ``doc.text``, which spaCy rebuilds from every token on each read."""
+    if "text" not in doc.user_data:
+        doc.user_data["text"] = doc.text
+    return doc.user_data["text"]
+
+
+def doc_sentences(doc) -> list[tuple[int, int, int]]:
+    """Return (start_char, end_char, first token) of each sentence, read once."""
+    if "sentences" not in doc.user_data:
+        doc.user_data["sentences"] = [
+            (s.start_char, s.end_char, s.start) for s in doc.sents
+        ]
+    return doc.user_data["sentences"]
+
+
 def noisy_or(weights: Iterable[float]) -> float:
     remaining = 1.0
     for weight in weights:

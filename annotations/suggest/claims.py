@@ -29,7 +29,7 @@ _AFTER_QUOTE = re.compile(r"[.!?…]\s*[»”\"](?=\s+[«“\"A-ZÀ-ÖØ-Þ])")
 
 def sentences(doc: Doc, regions: list[Region]) -> list[tuple[int, int]]:
     """Return trimmed sentences, leaving out those mostly quoted."""
-    text = doc.text
+    text = base.doc_text(doc)
     out = []
     for sent_start, sent_end in _merged(doc):
         for start, end in _split(text, sent_start, sent_end):
@@ -47,18 +47,22 @@ def sentences(doc: Doc, regions: list[Region]) -> list[tuple[int, int]]:
 def _merged(doc: Doc):
     """Yield the parser's sentences, rejoining those it cut mid-sentence
     (inside « Paris-Sorbonne », before a lower-case word)."""
-    text = doc.text
+    text = base.doc_text(doc)
     start = end = None
-    for sent in doc.sents:
+    for sent_start, sent_end, _ in base.doc_sentences(doc):
         if start is None:
-            start, end = sent.start_char, sent.end_char
+            start, end = sent_start, sent_end
             continue
         previous = text[start:end].rstrip()
-        if previous and previous[-1] not in ".!?…:;»”\"" and "\n" not in text[end - 1 : sent.start_char + 1]:
-            end = sent.end_char
+        if (
+            previous
+            and previous[-1] not in '.!?…:;»”"'
+            and "\n" not in text[end - 1 : sent_start + 1]
+        ):
+            end = sent_end
             continue
         yield start, end
-        start, end = sent.start_char, sent.end_char
+        start, end = sent_start, sent_end
     if start is not None:
         yield start, end
 
@@ -92,7 +96,7 @@ def suggest(
     regions: list[Region],
     entities: list[base.Proposal],
 ) -> list[base.Proposal]:
-    text = doc.text
+    text = base.doc_text(doc)
     lang = "en" if base.is_english(language) else "fr"
     proposals = []
     for start, end in sentences(doc, regions):

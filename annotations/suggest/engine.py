@@ -86,7 +86,7 @@ def suggest_doc(
     spans = reader.quotes()
     spans += claims.suggest(doc, language, reader.regions, found)
     spans += opinions.suggest(doc, language, reader.regions, reader)
-    return assemble(doc.text, found, spans, min_scores)
+    return assemble(base.doc_text(doc), found, spans, min_scores)
 
 
 def assemble(

@@ -45,10 +45,24 @@ _LEADING_WORDS = {
     "en": {"the", "a", "an"},
 }
 _TRAILING_WORDS = {
-    "fr": {"de", "des", "du", "d'", "d’", "la", "le", "les", "l'", "l’", "et", "à", "au"},
+    "fr": {
+        "de",
+        "des",
+        "du",
+        "d'",
+        "d’",
+        "la",
+        "le",
+        "les",
+        "l'",
+        "l’",
+        "et",
+        "à",
+        "au",
+    },
     "en": {"of", "the", "and", "for"},
 }
-_QUOTE_MARKS = set("«»“”\"„")
+_QUOTE_MARKS = set('«»“”"„')
 # Acronyms of countries, which stay places; other acronyms are organisations.
 _PLACE_ACRONYMS = {"USA", "UK", "RDC", "RCA", "EAU", "URSS"}
 
@@ -64,11 +78,14 @@ def suggest(
     """
     lang = "en" if base.is_english(language) else "fr"
     approved = dict(gazetteer)
+    # Doc.text and Token.is_sent_start walk the whole doc on every call.
+    text = base.doc_text(doc)
+    starts = {first for _, _, first in base.doc_sentences(doc)}
     proposals = []
     for ent in doc.ents:
         if ent.label_ not in base.ENTITY_TYPES:
             continue
-        span = _tidy(ent, lang)
+        span = _tidy(text, ent, lang, starts)
         if span is None:
             continue
         start, end = span
@@ -80,13 +97,14 @@ def suggest(
         else:
             score, who = MODEL_SCORES[ent.label_], model
         entity_type = ent.label_
-        if doc.text[start:end] in approved:
-            entity_type = approved[doc.text[start:end]]
-            score = max(score, GAZETTEER_SCORE) if rule != GAZETTEER_ID else score
+        if text[start:end] in approved:
+            # An approved name is the gazetteer's, type and all, whoever found it.
+            entity_type = approved[text[start:end]]
+            score, who = GAZETTEER_SCORE, f"rule:{GAZETTEER_ID}"
         proposals.append(
             base.Proposal(start, end, "entity", score, who, entity_type=entity_type)
         )
-    return _retype(doc.text, proposals, lang)
+    return _retype(text, proposals, lang)
 
 
 # Prepositions that make a lone word a place (« à Villebrune »), but say
@@ -162,7 +180,9 @@ def _retype(
             and " " not in value
             and value not in surnames
             and value not in cued
-            and re.search(r"\b(?:de|d')\s*$", text[: proposal.start][-4:].replace("’", "'"))
+            and re.search(
+                r"\b(?:de|d')\s*$", text[: proposal.start][-4:].replace("’", "'")
+            )
         ):
             cued[value] = "LOC"
     votes: dict[str, dict[str, float]] = {}
@@ -185,14 +205,14 @@ def _skip_spaces(text: str, pos: int) -> int:
     return pos
 
 
-def _tidy(ent: Span, lang: str) -> tuple[int, int] | None:
+def _tidy(text: str, ent: Span, lang: str, starts: set[int]) -> tuple[int, int] | None:
     tokens = list(ent)
     titles = base.titles(lang)
     # « la SNCF » loses its article, « La Rochelle » keeps it: a capital
     # article inside a sentence belongs to the name.
     while tokens and (
         tokens[0].lower_ in _LEADING_WORDS[lang]
-        and (tokens[0].is_lower or tokens[0].is_sent_start)
+        and (tokens[0].is_lower or tokens[0].i in starts)
         or tokens[0].text in titles
         or tokens[0].is_punct
         or tokens[0].is_space
@@ -215,7 +235,16 @@ def _tidy(ent: Span, lang: str) -> tuple[int, int] | None:
         tokens.pop()
     if not tokens:
         return None
-    text = ent.doc.text
+    # « à La Bresse »: the model may leave the article out of the name.
+    if lang == "fr" and tokens[0].i == ent.start and ent.start > 0:
+        previous = ent.doc[ent.start - 1]
+        # Inside a sentence, after a word: not « Le Maroc » opening a quote.
+        if (
+            previous.text in ("La", "Le", "Les")
+            and previous.i > 0
+            and ent.doc[previous.i - 1].is_lower
+        ):
+            tokens.insert(0, previous)
     start, end = tokens[0].idx, tokens[-1].idx + len(tokens[-1])
     # Elision glued to the name by the tokenizer: « l'Insee » → « Insee ».
     match = re.match(r"(?i)(?:l|d|qu|jusqu)['’]", text[start:end])
@@ -270,12 +299,15 @@ class EnglishNames:
             for _, start, end in self.places(doc)
         ]
         taken = {i for ent in doc.ents for i in range(ent.start, ent.end)}
-        taken |= {i for span in filter_spans(found) for i in range(span.start, span.end)}
+        taken |= {
+            i for span in filter_spans(found) for i in range(span.start, span.end)
+        }
         stop = _stop_words()
         roles = _words("person_roles.en.txt")
         org_words = _words("org_words.en.txt")
         verbs = base.speech_verbs("en")
         surnames = set()
+        self.starts = {sent.start for sent in doc.sents}
         i = 0
         while i < len(doc):
             if i in taken or not _is_cap(doc[i]):
@@ -313,14 +345,16 @@ class EnglishNames:
                 if span.label_ == "PER" and len(span) > 1:
                     surnames.add(span[-1].text)
         # A lone word already found as a name elsewhere is that name again.
-        known = {
-            span.text: span.label_ for span in found if len(span) == 1
-        } | {span.text: span.label_ for span in doc.ents if len(span) == 1}
+        known = {span.text: span.label_ for span in found if len(span) == 1} | {
+            span.text: span.label_ for span in doc.ents if len(span) == 1
+        }
         taken |= {i for span in found for i in range(span.start, span.end)}
         for token in doc:
             if token.i not in taken and token.text in known:
                 label = known[token.text]
-                found.append(Span(doc, token.i, token.i + 1, label=label, span_id="en-again"))
+                found.append(
+                    Span(doc, token.i, token.i + 1, label=label, span_id="en-again")
+                )
         doc.ents = filter_spans([*doc.ents, *found])
         return doc
 
@@ -329,12 +363,14 @@ class EnglishNames:
         before = doc[start - 1].lower_ if start > 0 else ""
         after = doc[end].lower_ if end < len(doc) else ""
         first_of_sentence = (
-            doc[start].is_sent_start
+            start in self.starts
             or before in ('"', "“", "(")
             or (start > 0 and doc[start - 1].is_space)
         )
-        if len(words) > 1 and org_words & set(words) or (
-            words[-1] in org_words and not first_of_sentence
+        if (
+            len(words) > 1
+            and org_words & set(words)
+            or (words[-1] in org_words and not first_of_sentence)
         ):
             return Span(doc, start, end, label="ORG", span_id="en-org-word")
         if end - start == 1 and doc[start].is_upper and len(doc[start]) > 1:
@@ -369,8 +405,11 @@ def _not_entities(lang: str) -> frozenset[str]:
 
 @functools.cache
 def _org_heads() -> re.Pattern:
-    heads = sorted((" ".join(row) for row in base.word_lines("org_heads.fr.txt")), key=len)
-    return re.compile(r"(?:%s)\b" % "|".join(re.escape(h) for h in reversed(heads)))
+    heads = sorted(
+        (" ".join(row) for row in base.word_lines("org_heads.fr.txt")), key=len
+    )
+    alternatives = "|".join(re.escape(head) for head in reversed(heads))
+    return re.compile(rf"(?:{alternatives})\b")
 
 
 def _org_head(value: str, lang: str) -> bool:
@@ -380,7 +419,8 @@ def _org_head(value: str, lang: str) -> bool:
 @functools.cache
 def _org_cue_words() -> frozenset[str]:
     return frozenset(
-        row[1] for row in base.word_lines("entity_cues.en.txt")
+        row[1]
+        for row in base.word_lines("entity_cues.en.txt")
         if row[0] == "ORG" and len(row) == 2
     )
 

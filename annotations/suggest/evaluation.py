@@ -240,7 +240,9 @@ def _best_gold(spans, label, chosen):
 def _gold_source(record, span):
     if span.get("source_span") is None:
         return None
-    return next((s for s in record["spans"] if s.get("id") == span["source_span"]), None)
+    return next(
+        (s for s in record["spans"] if s.get("id") == span["source_span"]), None
+    )
 
 
 def _same_source(gold, pred) -> bool:

@@ -28,7 +28,7 @@ _HOLDER_FIRST = {
 def suggest(
     doc: Doc, language: str, regions: list[Region], reader: Reader
 ) -> list[base.Proposal]:
-    text = doc.text
+    text = base.doc_text(doc)
     lang = "en" if base.is_english(language) else "fr"
     proposals = []
     for start, end in sentences(doc, regions):

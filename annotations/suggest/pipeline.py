@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import functools
 import threading
-import warnings
 
 import spacy
 from spacy.language import Language
@@ -33,8 +32,6 @@ GAZETTEER_ID = "gazetteer"
 # Swapping the gazetteer's patterns must not interleave with a parse.
 _lock = threading.RLock()
 _gazetteer_keys: dict[int, tuple] = {}
-# An empty gazetteer is normal (a new newsroom), not worth a warning per text.
-warnings.filterwarnings("ignore", message=r"\[W036\]")
 
 
 @functools.cache
@@ -85,6 +82,11 @@ def get(language: str, gazetteer: base.Gazetteer = ()) -> Language:
             ruler.add_patterns(
                 [{"label": t, "pattern": name, "id": GAZETTEER_ID} for name, t in key]
             )
+            # An empty ruler warns on every text; a new newsroom has no names yet.
+            if key and GAZETTEER_ID in nlp.disabled:
+                nlp.enable_pipe(GAZETTEER_ID)
+            elif not key and GAZETTEER_ID not in nlp.disabled:
+                nlp.disable_pipe(GAZETTEER_ID)
             _gazetteer_keys[id(nlp)] = key
     return nlp
 

@@ -53,8 +53,14 @@ _SENTENCE_END = re.compile(r"[.!?…](?=[\s»”\"]|$)|\n")
 _PRONOUNS = {
     "fr": {"il": "sg", "elle": "sg", "ils": "pl", "elles": "pl", "on": "on"},
     "en": {
-        "he": "sg", "she": "sg", "his": "sg", "her": "sg", "they": "pl",
-        "their": "pl", "we": "pl", "i": "sg",
+        "he": "sg",
+        "she": "sg",
+        "his": "sg",
+        "her": "sg",
+        "they": "pl",
+        "their": "pl",
+        "we": "pl",
+        "i": "sg",
     },  # fmt: skip
 }
 _AUX = {
@@ -166,7 +172,7 @@ def suggest(
 class Reader:
     def __init__(self, doc: Doc, language: str, entities: list[base.Proposal]):
         self.doc = doc
-        self.text = doc.text
+        self.text = base.doc_text(doc)
         self.lang = "en" if base.is_english(language) else "fr"
         self.parsed = doc.has_annotation("DEP")
         self.verbs = base.speech_verbs(self.lang)
@@ -393,7 +399,9 @@ class Reader:
         for match in re.finditer(pattern, clause, re.IGNORECASE):
             if match.group("cue").lower() == "pour" and match.start() > 1:
                 continue
-            speaker = self.noun_phrase(start + match.start("np"), start + match.end("np"))
+            speaker = self.noun_phrase(
+                start + match.start("np"), start + match.end("np")
+            )
             return Attribution("quote-according", speaker, match.group("cue"), 0)
         return None
 
@@ -441,7 +449,7 @@ class Reader:
 
     def _stands_alone(self, region: Region) -> bool:
         before = self.text[: region.open].rstrip(" \u00a0\u202f")
-        return not before or before[-1] in ".!?:\n»”\""
+        return not before or before[-1] in '.!?:\n»”"'
 
     # Speakers
 
@@ -479,7 +487,8 @@ class Reader:
         k = 0
         while k < len(words) and (
             words[k].text in base.titles(self.lang)
-            or words[k].lower in _ROLE_WORDS_EN and self.lang == "en"
+            or words[k].lower in _ROLE_WORDS_EN
+            and self.lang == "en"
             or words[k].lower in ("lead", "union", "chief")
         ):
             k += 1
@@ -525,8 +534,10 @@ class Reader:
     def _proper_name(self, words: list[_Word]) -> Speaker | None:
         run = []
         for word in words:
-            if word.text[:1].isupper() and word.text.isalpha() or (
-                run and word.lower in ("de", "le", "van", "von") and len(run) < 3
+            if (
+                word.text[:1].isupper()
+                and word.text.isalpha()
+                or (run and word.lower in ("de", "le", "van", "von") and len(run) < 3)
             ):
                 run.append(word)
             else:
@@ -583,7 +594,11 @@ class Reader:
                     return entity
         if token.pos_ == "PROPN":
             tokens = [token, *(c for c in token.children if c.dep_ == "flat:name")]
-            return (min(t.idx for t in tokens), max(t.idx + len(t) for t in tokens), "PER")
+            return (
+                min(t.idx for t in tokens),
+                max(t.idx + len(t) for t in tokens),
+                "PER",
+            )
         determiners = [c.lower_ for c in token.children if c.dep_ == "det"]
         if token.pos_ == "NOUN" and set(determiners) & _DEFINITE:
             return self._title(token.lower_, token.idx)

@@ -108,7 +108,9 @@ def build(path: Path, first_article_id: int = 1) -> list[dict]:
         for span in spans:
             value = text[span["start"] : span["end"]]
             if not value or value != value.strip():
-                raise ValueError(f"{path.name} {title!r}: span {value!r} is not trimmed")
+                raise ValueError(
+                    f"{path.name} {title!r}: span {value!r} is not trimmed"
+                )
             if span["cites"] and span["cites"] not in ids:
                 raise ValueError(f"{path.name} {title!r}: unknown @{span['cites']}")
             out_spans.append(

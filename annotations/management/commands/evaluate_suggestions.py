@@ -100,8 +100,7 @@ class Command(BaseCommand):
     def _print(self, report, errors):
         write = self.stdout.write
         write(
-            f"{report.name}: {report.articles} articles "
-            f"({', '.join(report.languages)})"
+            f"{report.name}: {report.articles} articles ({', '.join(report.languages)})"
         )
         write(
             f"{'':13}{'strict P':>9}{'R':>7}{'F1':>7}  {'partial P':>9}{'R':>7}"

@@ -1,0 +1,92 @@
+"""Claims and opinions: sentences outside quotes, scored by their cues."""
+
+from annotations.suggest import suggest_text
+
+
+def spans(text, label, language="fr", **kwargs):
+    found = suggest_text(text, language, **kwargs)
+    return [
+        (
+            s.text,
+            s.score,
+            s.cues,
+            found[s.source].text if s.source is not None else None,
+        )
+        for s in found
+        if s.label == label
+    ]
+
+
+def test_it_proposes_a_sentence_with_figures_and_a_change_as_a_claim():
+    text = (
+        "Le chômage a reculé de 0,3 point au troisième trimestre. "
+        "Selon l'Insee, le taux de chômage a baissé de 7,4 % à 7,1 % en un an."
+    )
+    [first, second] = spans(text, "claim")
+    assert first[0] == "Le chômage a reculé de 0,3 point au troisième trimestre."
+    assert second[0].startswith("Selon l'Insee")
+    assert {"percent", "change"} <= set(second[2])
+    # More kinds of cue, a higher score.
+    assert second[1] > first[1] >= 0.5
+    assert second[3] == "Insee"
+
+
+def test_a_date_alone_does_not_make_a_claim():
+    assert spans("Le conseil municipal s'est réuni le 14 février 2026.", "claim") == []
+
+
+def test_a_quoted_sentence_is_a_quote_not_a_claim():
+    text = (
+        "« Le déficit a doublé en 2025, à 12 millions d'euros », a déclaré Paul Roux."
+    )
+    assert spans(text, "claim") == []
+    assert [s[0] for s in spans(text, "quote")] == [
+        "Le déficit a doublé en 2025, à 12 millions d'euros"
+    ]
+
+
+def test_it_proposes_english_claims():
+    text = "Rainfall was 48 percent below the long-term average, the driest spring on record."
+    [(sentence, score, cues, _)] = spans(text, "claim", "en")
+    assert sentence == text
+    assert {"percent", "superlative"} <= set(cues)
+    assert score >= 0.5
+
+
+def test_it_attributes_an_opinion_to_the_subject_of_estimer():
+    text = (
+        "Le gouverneur François Vidal s'est montré prudent jeudi. "
+        "Il estime que la banque centrale pourrait baisser ses taux au printemps."
+    )
+    [(sentence, score, cues, holder)] = spans(text, "opinion")
+    assert sentence.startswith("Il estime que")
+    assert holder == "François Vidal"
+    assert "attributed" in cues
+
+
+def test_it_reads_pour_x_and_il_faut_as_an_opinion():
+    text = (
+        "Pour Annie Bessard, présidente d'une association de riverains, "
+        "il faudrait limiter la jauge du festival."
+    )
+    [(sentence, _, cues, holder)] = spans(text, "opinion")
+    assert holder == "Annie Bessard"
+    assert {"attributed", "modal"} <= set(cues)
+
+
+def test_opinions_score_lower_than_quotes():
+    text = (
+        "« Il faut construire plus de logements sociaux », a déclaré Marie Roux. "
+        "Elle estime qu'il faut aussi encadrer les loyers dans les grandes villes."
+    )
+    [quote] = spans(text, "quote")
+    [opinion] = spans(text, "opinion")
+    assert opinion[1] < quote[1]
+
+
+def test_the_minimum_score_of_a_label_hides_what_scores_under_it(settings):
+    text = "Le chômage a reculé de 0,3 point au troisième trimestre."
+    assert spans(text, "claim")
+    settings.SUGGEST_MIN_SCORES = {**settings.SUGGEST_MIN_SCORES, "claim": 0.99}
+    assert spans(text, "claim") == []
+    assert spans(text, "claim", min_scores={"claim": 0.1})
