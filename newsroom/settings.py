@@ -225,6 +225,11 @@ SUGGEST_MIN_SCORES = {
     "entity": env_float("SUGGEST_MIN_SCORE_ENTITY", 0.5),
     "opinion": env_float("SUGGEST_MIN_SCORE_OPINION", 0.5),
 }
+for _label, _score in SUGGEST_MIN_SCORES.items():
+    if not 0 <= _score <= 1:
+        raise ImproperlyConfigured(
+            f"SUGGEST_MIN_SCORE_{_label.upper()} must be between 0 and 1; got {_score}."
+        )
 
 REST_FRAMEWORK = {
     # Token first: its WWW-Authenticate header turns "not logged in" into a 401.

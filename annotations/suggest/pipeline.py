@@ -89,8 +89,3 @@ def get(language: str, gazetteer: base.Gazetteer = ()) -> Language:
                 nlp.disable_pipe(GAZETTEER_ID)
             _gazetteer_keys[id(nlp)] = key
     return nlp
-
-
-def is_loaded(language: str) -> bool:
-    loader = _english if base.is_english(language) else _french
-    return loader.cache_info().currsize > 0
