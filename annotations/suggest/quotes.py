@@ -231,9 +231,6 @@ class Reader:
         attribution = self._after(region.close + 1)
         if attribution is None:
             attribution = self._before(region)
-        if attribution is None:
-            after = self._after(region.close + 1, verb_first_only=False)
-            attribution = after
         if words <= 2:
             # Scare quotes, unless a verb of speech answers them at once.
             if attribution and attribution.rule in (
@@ -277,7 +274,7 @@ class Reader:
             len(before[0]) == 1 and before[0].isupper()
         )
 
-    def _after(self, pos: int, verb_first_only: bool = True) -> Attribution | None:
+    def _after(self, pos: int) -> Attribution | None:
         stop = min(self._sentence_end(pos), pos + 300)
         next_open = bisect.bisect_left(self.region_opens, pos)
         if next_open < len(self.regions):
@@ -289,7 +286,7 @@ class Reader:
             return None
         if self.lang == "fr":
             return self._after_fr(words, stop)
-        return self._after_en(words, stop, verb_first_only)
+        return self._after_en(words, stop)
 
     def _after_fr(self, words: list[_Word], stop: int) -> Attribution | None:
         first = words[0]
@@ -324,7 +321,7 @@ class Reader:
         speaker = self.noun_phrase(words[k + 1].start, stop)
         return Attribution("quote-verb-after", speaker, verb.text, stop)
 
-    def _after_en(self, words, stop, verb_first_only) -> Attribution | None:
+    def _after_en(self, words: list[_Word], stop: int) -> Attribution | None:
         first = words[0]
         if first.lower == "according" and len(words) > 2 and words[1].lower == "to":
             speaker = self.noun_phrase(words[2].start, stop)
