@@ -55,6 +55,16 @@ FLOORS = {
         ("strict", "LOC"): 0.65,
         ("strict", "PER+ORG+LOC"): 0.77,
     },
+    "suggest_en_heldout.jsonl": {
+        ("matched", "quote"): (0.95, 0.95),
+        ("speaker", "quote"): 0.8,
+        ("matched", "claim"): (0.55, 0.8),
+        ("matched", "opinion"): (0.95, 0.95),
+        ("strict", "PER"): 0.8,
+        ("strict", "ORG"): 0.55,
+        ("strict", "LOC"): 0.8,
+        ("strict", "PER+ORG+LOC"): 0.75,
+    },
 }
 
 
