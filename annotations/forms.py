@@ -3,13 +3,14 @@ import re
 
 from django import forms
 from django.conf import settings
-from django.core.exceptions import ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from . import ingest, permissions
+from . import furniture, ingest, permissions
 from .models import ApiToken, Article, Label, Span, WorkStatus
+from .text import sha256_hex
 
 COMMON_LANGUAGES = ["fr", "en", "de", "es", "it", "nl", "pt", "ar"]
 
@@ -54,11 +55,30 @@ class ArticleFilterForm(forms.Form):
         ]
 
 
+class IndexListField(forms.Field):
+    """Zero or more non-negative integers sent under one name (checkboxes)."""
+
+    widget = forms.MultipleHiddenInput
+
+    def to_python(self, value):
+        try:
+            numbers = [int(item) for item in value or ()]
+        except (TypeError, ValueError):
+            raise ValidationError(
+                _("The paragraphs to keep are not a list of numbers.")
+            ) from None
+        if any(number < 0 for number in numbers):
+            raise ValidationError(_("The paragraphs to keep are not a list of numbers."))
+        return numbers
+
+
 class ArticleForm(forms.ModelForm):
     """Upload: pasted ``text`` or a ``file``, checked and canonicalised in ``clean``.
 
     ``cleaned_data["text"]`` is the canonical text whichever way it came; the file
-    itself is never kept.
+    itself is never kept. After a preview, ``text`` holds the whole canonical
+    text, ``previewed`` its sha256 and ``keep`` the indices of the paragraphs
+    (``furniture.paragraphs``) the editor kept: the stored text is exactly those.
     """
 
     source_url = forms.URLField(
@@ -73,6 +93,8 @@ class ArticleForm(forms.ModelForm):
         help_text=gettext_lazy(".txt (UTF-8), .html (a saved web page) or .docx"),
         widget=forms.ClearableFileInput(attrs={"accept": ".txt,.html,.htm,.docx"}),
     )
+    keep = IndexListField(required=False)
+    previewed = forms.CharField(required=False, max_length=64, widget=forms.HiddenInput)
 
     class Meta:
         model = Article
@@ -101,15 +123,20 @@ class ArticleForm(forms.ModelForm):
             "text": forms.Textarea(attrs={"rows": 16, "spellcheck": "false"}),
         }
 
-    def __init__(self, *args, require_title=True, **kwargs):
+    def __init__(self, *args, require_title=True, choosing=False, **kwargs):
         super().__init__(*args, **kwargs)
         self.require_title = require_title
         self.title_hint = ""
+        self.full_text = ""
+        self.stale_preview = False
         # Both are checked in clean(): the title may come from the file, and the
         # text from either the box or the file.
         self.fields["title"].required = False
         self.fields["text"].required = False
         self.fields["text"].strip = False
+        if choosing:
+            # The paragraphs are chosen with checkboxes; the text rides along.
+            self.fields["text"].widget = forms.HiddenInput()
 
     def clean_file(self):
         uploaded = self.cleaned_data.get("file")
@@ -138,6 +165,9 @@ class ArticleForm(forms.ModelForm):
         probe = Article()
         try:
             probe.set_text(pasted)
+            self.full_text = probe.text
+            if cleaned.get("previewed"):
+                probe.set_text(self._kept_text(cleaned))
         except ValidationError as error:
             self.add_error(None if hasattr(error, "error_dict") else "text", error)
             return cleaned
@@ -147,6 +177,28 @@ class ArticleForm(forms.ModelForm):
         if self.require_title and not cleaned.get("title"):
             self.add_error("title", _("Give the article a title."))
         return cleaned
+
+    def _kept_text(self, cleaned) -> str:
+        if cleaned["previewed"] != sha256_hex(self.full_text):
+            self.stale_preview = True
+            raise ValidationError(
+                {
+                    NON_FIELD_ERRORS: _(
+                        "The text is not the one previewed any more. Preview it "
+                        "again, then choose the paragraphs to keep."
+                    )
+                }
+            )
+        kept = furniture.join(self.full_text, cleaned.get("keep") or ())
+        if not kept:
+            raise ValidationError(
+                {
+                    NON_FIELD_ERRORS: _(
+                        "Keep at least one paragraph: every one is marked to drop."
+                    )
+                }
+            )
+        return kept
 
     def article_fields(self) -> dict:
         """Return the keyword arguments ``services.article_create`` takes."""

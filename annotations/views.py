@@ -21,7 +21,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HttpResponseClientRedirect, reswap, retarget
 
-from . import datasets, exports, forms, permissions, services, stats
+from . import datasets, exports, forms, furniture, permissions, services, stats
 from . import text as text_utils
 from .middleware import saved_language
 from .models import (
@@ -185,6 +185,54 @@ def article_list(request):
 # Upload
 
 
+def _same_text(user, *texts):
+    """Return the visible articles whose text is one of ``texts`` (the upload warning)."""
+    hashes = {text_utils.sha256_hex(text) for text in texts if text}
+    return list(
+        Article.objects.visible_to(user)
+        .filter(text_sha256__in=hashes)
+        .only("pk", "title")
+        .order_by("pk")[:5]
+    )
+
+
+def _upload_preview(request, form, *, keep=None) -> dict:
+    """Return the preview of an upload: its paragraphs, furniture pre-dropped.
+
+    ``keep``, the indices the editor kept, replaces the suggestion when a saved
+    choice comes back with an error.
+    """
+    full = form.full_text
+    found = furniture.paragraphs(full)
+    if keep is None:
+        keep = {p.index for p in found if p.keep}
+    kept = furniture.join(full, keep)
+    file = form.cleaned_data.get("file")
+    return {
+        "text": kept,
+        "rows": [(p, p.index in keep) for p in found],
+        "paragraphs": len(keep),
+        "dropped": len(found) - len(keep),
+        "characters": len(kept),
+        "file_name": file.name if file else "",
+        "same_text": _same_text(request.user, full, kept),
+        "found": found,
+    }
+
+
+def _choosing_form(form, preview) -> forms.ArticleForm:
+    """Return the form that saves a previewed upload, title and byline suggested."""
+    data = form.cleaned_data
+    initial = {name: data.get(name) for name in form.Meta.fields}
+    initial.update(
+        text=form.full_text,
+        previewed=text_utils.sha256_hex(form.full_text),
+        title=data.get("title") or form.title_hint or furniture.headline(preview["found"]),
+        byline=data.get("byline") or furniture.byline(preview["found"]),
+    )
+    return forms.ArticleForm(initial=initial, choosing=True)
+
+
 @require_http_methods(["GET", "POST"])
 @login_required
 @vary_on_headers("HX-Request")
@@ -192,21 +240,23 @@ def article_new(request):
     permissions.require(request.user, "add_article")
     context = {"preview": None, "language_codes": forms.COMMON_LANGUAGES}
     if request.method == "POST":
-        wants_preview = request.POST.get("action") == "preview"
+        action = request.POST.get("action")
+        choosing = bool(request.POST.get("previewed"))
         form = forms.ArticleForm(
-            request.POST, request.FILES, require_title=not wants_preview
+            request.POST,
+            request.FILES,
+            require_title=action == "save",
+            choosing=choosing,
         )
-        if form.is_valid() and wants_preview:
-            data = form.cleaned_data
-            initial = {name: data[name] for name in form.Meta.fields}
-            context["preview"] = {
-                "text": data["text"],
-                "characters": len(data["text"]),
-                "paragraphs": data["text"].count("\n\n") + 1,
-                "file_name": data["file"].name if data.get("file") else "",
-            }
+        valid = form.is_valid()
+        if valid and action == "preview":
+            context["preview"] = _upload_preview(request, form)
+            form = _choosing_form(form, context["preview"])
+        elif valid and action == "edit":
+            # Back to the text box, holding the paragraphs kept so far.
+            initial = {name: form.cleaned_data[name] for name in form.Meta.fields}
             form = forms.ArticleForm(initial=initial)
-        elif form.is_valid():
+        elif valid:
             try:
                 article = services.article_create(
                     user=request.user, **form.article_fields()
@@ -219,6 +269,15 @@ def article_new(request):
                 if request.htmx:
                     return HttpResponseClientRedirect(url)
                 return redirect(url)
+        if form.is_bound and form.stale_preview:
+            # The choices refer to another text: suggest them afresh.
+            context["preview"] = _upload_preview(request, form)
+            context["preview"]["stale"] = True
+            form = _choosing_form(form, context["preview"])
+        elif choosing and context["preview"] is None and form.full_text:
+            # A refused save of chosen paragraphs: show the choice as it was sent.
+            keep = set(form.cleaned_data.get("keep") or ())
+            context["preview"] = _upload_preview(request, form, keep=keep)
     else:
         form = forms.ArticleForm()
     context["form"] = form
