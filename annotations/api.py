@@ -561,7 +561,8 @@ class ArticleViewSet(
         summary="Approve every pending span of the article",
         description=(
             "One transaction, one audit event per span. Your own spans stay "
-            "pending for another reviewer (four-eyes) and are counted."
+            "pending for another reviewer (four-eyes), and entities without a "
+            "type stay pending until they have one; both are counted."
         ),
         request=None,
         responses={200: ApprovePendingResultSerializer, **ERRORS},
@@ -569,13 +570,12 @@ class ArticleViewSet(
     @action(detail=True, methods=["post"], url_path="approve-pending")
     def approve_pending(self, request, pk=None):
         article = self.get_object()
-        approved, skipped = services.article_approve_pending(
-            article=article, user=request.user
-        )
+        result = services.article_approve_pending(article=article, user=request.user)
         return Response(
             {
-                "approved": [span.pk for span in approved],
-                "left_for_another_reviewer": skipped,
+                "approved": [span.pk for span in result.approved],
+                "left_for_another_reviewer": result.left_own,
+                "left_untyped": result.left_untyped,
             }
         )
 

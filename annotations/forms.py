@@ -68,7 +68,9 @@ class IndexListField(forms.Field):
                 _("The paragraphs to keep are not a list of numbers.")
             ) from None
         if any(number < 0 for number in numbers):
-            raise ValidationError(_("The paragraphs to keep are not a list of numbers."))
+            raise ValidationError(
+                _("The paragraphs to keep are not a list of numbers.")
+            )
         return numbers
 
 
@@ -206,7 +208,9 @@ class ArticleForm(forms.ModelForm):
 
 
 class NewSpanForm(PlainErrorsMixin, forms.ModelForm):
-    """A selection to tag: the label's slug, code-point offsets, the text seen."""
+    """A selection to tag: the label's slug, code-point offsets, the text seen,
+    and optionally an entity's type or a statement's source (an entity's id).
+    """
 
     label = forms.ModelChoiceField(
         queryset=Label.objects.all(),
@@ -216,16 +220,37 @@ class NewSpanForm(PlainErrorsMixin, forms.ModelForm):
 
     class Meta:
         model = Span
-        fields = ["label", "start", "end", "text"]
+        fields = ["label", "start", "end", "text", "entity_type", "source"]
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, article=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["text"].required = False
         self.fields["text"].strip = False
+        self.fields["entity_type"].required = False
+        self.fields["source"].required = False
+        self.fields["source"].error_messages["invalid_choice"] = _(
+            "The source must be a span of this article."
+        )
+        if article is not None:
+            self.fields["source"].queryset = Span.objects.filter(article=article)
 
     def _post_clean(self):
         # services.span_create checks the span against its article.
         pass
+
+
+class SpanBoundsForm(PlainErrorsMixin, forms.Form):
+    """New boundaries for a span, and the version they were computed from."""
+
+    start = forms.IntegerField(label=gettext_lazy("start"), min_value=0)
+    end = forms.IntegerField(label=gettext_lazy("end"), min_value=1)
+    version = forms.IntegerField(label=gettext_lazy("version"), min_value=1)
+
+
+class UndoForm(PlainErrorsMixin, forms.Form):
+    """The audit event of the change to undo."""
+
+    event = forms.IntegerField(min_value=1, max_value=2**63 - 1)
 
 
 class SpanForm(PlainErrorsMixin, forms.ModelForm):
@@ -335,14 +360,30 @@ class DecisionForm(PlainErrorsMixin, forms.Form):
 
 
 class RejectForm(DecisionForm):
-    """Reject a span: a one-click reason, words of one's own, or both."""
+    """Reject a span: a one-click reason, words of one's own, or both.
+
+    The one-click reasons depend on the span's label: no "not a quote" on an
+    entity. Their order is the digit that picks them in the review keys, so the
+    first two stay the same for every label.
+    """
 
     REASONS = [
         ("wrong_boundaries", gettext_lazy("wrong boundaries")),
         ("wrong_label", gettext_lazy("wrong label")),
-        ("not_a_claim", gettext_lazy("not a claim")),
         ("not_a_quote", gettext_lazy("not a quote")),
+        ("not_a_claim", gettext_lazy("not a claim")),
+        ("not_an_opinion", gettext_lazy("not an opinion")),
+        ("not_an_entity", gettext_lazy("not an entity")),
+        ("wrong_type", gettext_lazy("wrong entity type")),
+        ("wrong_source", gettext_lazy("wrong source")),
     ]
+    BY_LABEL = {
+        "quote": ["not_a_quote", "wrong_source"],
+        "claim": ["not_a_claim", "wrong_source"],
+        "opinion": ["not_an_opinion", "wrong_source"],
+        "entity": ["not_an_entity", "wrong_type"],
+    }
+    EVERY_LABEL = ["wrong_boundaries", "wrong_label"]
 
     preset = forms.ChoiceField(
         label=gettext_lazy("Reason"),
@@ -353,6 +394,18 @@ class RejectForm(DecisionForm):
     reason = forms.CharField(
         label=gettext_lazy("In your own words"), required=False, max_length=500
     )
+
+    def __init__(self, *args, label=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if label is not None:
+            self.fields["preset"].choices = self.reasons_for(label.slug)
+
+    @classmethod
+    def reasons_for(cls, slug: str) -> list[tuple[str, str]]:
+        """Return the (value, name) one-click reasons for a span labelled ``slug``."""
+        names = dict(cls.REASONS)
+        values = cls.EVERY_LABEL + cls.BY_LABEL.get(slug, [])
+        return [(value, names[value]) for value in values]
 
     def clean(self):
         cleaned = super().clean()

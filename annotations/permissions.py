@@ -108,6 +108,21 @@ def _delete_span(user, span):
     return None
 
 
+def _undo_span_change(user, event):
+    refusal = _create_span(user)
+    if refusal:
+        return refusal
+    if event.actor_id != user.pk:
+        return _("Only the person who made a change may undo it.")
+    if event.object_type != "span" or event.action not in (
+        "create",
+        "update",
+        "delete",
+    ):
+        return _("Only the creation, edit or deletion of a span can be undone.")
+    return None
+
+
 def _review_span(user, span=None):
     if not _has(user, Role.REVIEWER, ADMIN):
         return _("Only reviewers and admins may approve or reject spans.")
@@ -152,6 +167,7 @@ RULES = {
     "add_span": _create_span,
     "change_span": _change_span,
     "delete_span": _delete_span,
+    "undo_span_change": _undo_span_change,
     "review_span": _review_span,
     "export": _export,
     "use_api_tokens": _export,

@@ -252,6 +252,9 @@ class ApprovePendingResultSerializer(serializers.Serializer):
     left_for_another_reviewer = serializers.IntegerField(
         help_text="Your own pending spans, left for someone else (four-eyes)."
     )
+    left_untyped = serializers.IntegerField(
+        help_text="Pending entities without a type, left until they have one."
+    )
 
 
 class AuditEventSerializer(serializers.ModelSerializer):

@@ -6,6 +6,7 @@ management commands cannot drift apart.
 """
 
 import secrets
+from typing import NamedTuple
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -31,6 +32,7 @@ DUPLICATE = gettext_lazy(
     "This article already has a span with this label at these offsets."
 )
 SPAN_EDITABLE = {"label", "start", "end", "text", "entity_type", "source"}
+_DECISION_FIELDS = ("status", "rejection_reason", "reviewed_by", "reviewed_at")
 
 
 class Conflict(Exception):
@@ -238,7 +240,8 @@ def span_create(
             span.save()
     except IntegrityError:
         raise _validation_error(__all__=DUPLICATE) from None
-    AuditEvent.record(
+    # The page offers to undo this very event.
+    span.audit_event = AuditEvent.record(
         actor=user,
         action=AuditEvent.Action.CREATE,
         obj=span,
@@ -280,6 +283,7 @@ def span_update(*, span: Span, user, version: int | None = None, **changes) -> S
         span.text = ""
     span.entity_type = span.entity_type or None
     _validate_span(span)
+    span.audit_event = None
     if span.snapshot() == before:
         return span
     if span.status != Span.Status.PENDING:
@@ -306,7 +310,7 @@ def span_update(*, span: Span, user, version: int | None = None, **changes) -> S
             "updated_at",
         ],
     )
-    AuditEvent.record(
+    span.audit_event = AuditEvent.record(
         actor=user,
         action=AuditEvent.Action.UPDATE,
         obj=span,
@@ -318,7 +322,8 @@ def span_update(*, span: Span, user, version: int | None = None, **changes) -> S
 
 
 @transaction.atomic
-def span_delete(*, span: Span, user) -> None:
+def span_delete(*, span: Span, user) -> AuditEvent:
+    """Delete the span; return the audit event, which ``span_undo`` can revert."""
     span = _lock_span(span)
     require(user, "delete_span", span)
     cited_by = span.attributed_spans.count()
@@ -330,7 +335,7 @@ def span_delete(*, span: Span, user) -> None:
             )
             % {"n": cited_by}
         )
-    AuditEvent.record(
+    event = AuditEvent.record(
         actor=user,
         action=AuditEvent.Action.DELETE,
         obj=span,
@@ -338,6 +343,141 @@ def span_delete(*, span: Span, user) -> None:
         article_id=span.article_id,
     )
     span.delete()
+    return event
+
+
+def _decided_at(span_id: int):
+    """Return when the span's last approval or rejection was recorded, or None."""
+    decision = (
+        AuditEvent.objects.filter(
+            object_type="span",
+            object_id=span_id,
+            action__in=[AuditEvent.Action.APPROVE, AuditEvent.Action.REJECT],
+        )
+        .order_by("-created_at", "-id")
+        .first()
+    )
+    return decision.created_at if decision else None
+
+
+def _put_back(span: Span, snapshot: dict) -> None:
+    """Set the span's fields to those of an audit ``snapshot``.
+
+    A source deleted since is left out rather than pointing at nothing.
+    """
+    span.label = Label.objects.get(slug=snapshot["label"])
+    span.start = snapshot["start"]
+    span.end = snapshot["end"]
+    span.text = snapshot["text"]
+    span.entity_type = snapshot.get("entity_type") or None
+    source_id = snapshot.get("source")
+    span.source = (
+        Span.objects.filter(pk=source_id, article_id=span.article_id).first()
+        if source_id
+        else None
+    )
+    span.status = snapshot.get("status") or Span.Status.PENDING
+    span.rejection_reason = snapshot.get("rejection_reason") or ""
+    span.reviewed_by_id = snapshot.get("reviewed_by")
+    span.reviewed_at = (
+        _decided_at(span.pk) if span.status != Span.Status.PENDING else None
+    )
+
+
+def _gone():
+    return _validation_error(
+        __all__=_("This span no longer exists, so there is nothing to undo.")
+    )
+
+
+@transaction.atomic
+def span_undo(*, user, event: AuditEvent) -> tuple[Span | None, AuditEvent]:
+    """Undo ``event``, the creation, edit or deletion of a span by ``user``.
+
+    A created span is deleted, an edited one put back as it was before the
+    edit (its review decision included), a deleted one restored with its id,
+    label, type, source, status and author. Nothing changed since the event may
+    be lost: a span edited since is a Conflict. The undo is itself recorded.
+    Return the span as it now is (None once deleted) and the new event.
+    """
+    require(user, "undo_span_change", event)
+    if event.action == AuditEvent.Action.CREATE:
+        span = Span.objects.filter(pk=event.object_id).first()
+        if span is None:
+            raise _gone()
+        expected = event.after["version"]
+        if span.version != expected:
+            raise Conflict(_stale_message(span, expected), span)
+        return None, span_delete(span=span, user=user)
+    if event.action == AuditEvent.Action.UPDATE:
+        current = Span.objects.filter(pk=event.object_id).first()
+        if current is None:
+            raise _gone()
+        span = _lock_span(current)
+        require(user, "change_span", span)
+        expected = event.after["version"]
+        if span.version != expected:
+            raise Conflict(_stale_message(span, expected), span)
+        before = span.snapshot()
+        _put_back(span, event.before)
+        _validate_span(span)
+        span.version += 1
+        span.updated_at = timezone.now()
+        _save_span(span, expected, [*SPAN_EDITABLE, *_DECISION_FIELDS, "updated_at"])
+        return span, AuditEvent.record(
+            actor=user,
+            action=AuditEvent.Action.UPDATE,
+            obj=span,
+            before=before,
+            after=span.snapshot(),
+            article_id=span.article_id,
+        )
+    return _span_restore(user=user, event=event)
+
+
+def _span_restore(*, user, event: AuditEvent) -> tuple[Span, AuditEvent]:
+    if Span.objects.filter(pk=event.object_id).exists():
+        raise _validation_error(__all__=_("This span was already restored."))
+    article = (
+        Article.objects.select_for_update().filter(pk=event.article_id).first()
+        if event.article_id
+        else None
+    )
+    if article is None:
+        raise _validation_error(__all__=_("The span's article no longer exists."))
+    require(user, "add_span", article)
+    require(user, "change_article", article)
+    created = (
+        AuditEvent.objects.filter(
+            object_type="span",
+            object_id=event.object_id,
+            action=AuditEvent.Action.CREATE,
+        )
+        .order_by("created_at", "id")
+        .first()
+    )
+    span = Span(
+        pk=event.object_id,
+        article=article,
+        created_by_id=created.actor_id if created and created.actor_id else user.pk,
+        created_at=created.created_at if created else timezone.now(),
+        version=event.before["version"] + 1,
+    )
+    _put_back(span, event.before)
+    require(user, "change_span", span)
+    _validate_span(span)
+    try:
+        with transaction.atomic():
+            span.save(force_insert=True)
+    except IntegrityError:
+        raise _validation_error(__all__=DUPLICATE) from None
+    return span, AuditEvent.record(
+        actor=user,
+        action=AuditEvent.Action.CREATE,
+        obj=span,
+        after=span.snapshot(),
+        article_id=article.pk,
+    )
 
 
 def _decide(*, span: Span, user, version, status: str, reason: str = "") -> Span:
@@ -429,12 +569,19 @@ def api_token_create(
     return token, key
 
 
+class PendingApproval(NamedTuple):
+    approved: list
+    left_own: int
+    left_untyped: int
+
+
 @transaction.atomic
-def article_approve_pending(*, article: Article, user) -> tuple[list[Span], int]:
+def article_approve_pending(*, article: Article, user) -> PendingApproval:
     """Approve every pending span of the article that ``user`` may decide.
 
     One transaction, one audit event per span. The user's own spans are left
-    pending for another reviewer (four-eyes); their number is returned too.
+    pending for another reviewer (four-eyes), and so are entities without a
+    type (an untyped entity is unfinished work); both are counted.
     """
     require(user, "review_span")
     spans = list(
@@ -444,9 +591,14 @@ def article_approve_pending(*, article: Article, user) -> tuple[list[Span], int]
         .order_by("start", "end", "id")
     )
     decidable = [span for span in spans if can(user, "review_span", span)]
+    typed = [
+        span
+        for span in decidable
+        if not (span.label.is_entity and not span.entity_type)
+    ]
     now = timezone.now()
     events = []
-    for span in decidable:
+    for span in typed:
         before = span.snapshot()
         span.status = Span.Status.APPROVED
         span.reviewed_by = user
@@ -468,10 +620,12 @@ def article_approve_pending(*, article: Article, user) -> tuple[list[Span], int]
         )
     # The rows are locked, so a plain bulk update cannot lose a concurrent edit.
     Span.objects.bulk_update(
-        decidable, ["status", "reviewed_by", "reviewed_at", "updated_at", "version"]
+        typed, ["status", "reviewed_by", "reviewed_at", "updated_at", "version"]
     )
     AuditEvent.objects.bulk_create(events)
-    return decidable, len(spans) - len(decidable)
+    return PendingApproval(
+        typed, len(spans) - len(decidable), len(decidable) - len(typed)
+    )
 
 
 @transaction.atomic

@@ -21,6 +21,12 @@ urlpatterns = [
         views.span_delete,
         name="span_delete",
     ),
+    path(
+        "articles/<int:pk>/spans/<int:span_pk>/move/",
+        views.span_move,
+        name="span_move",
+    ),
+    path("articles/<int:pk>/undo/", views.span_undo, name="span_undo"),
     # Review
     path("review/", views.review_queue, name="review_queue"),
     path(
@@ -49,6 +55,7 @@ urlpatterns = [
         name="article_approve_pending",
     ),
     path("stats/", views.review_stats, name="review_stats"),
+    path("keys/", views.keys_help, name="keys"),
     # History
     path("articles/<int:pk>/history/", views.article_history, name="article_history"),
     path("spans/<int:span_pk>/history/", views.span_history, name="span_history"),

@@ -1,4 +1,5 @@
 import re
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.contrib import messages
@@ -36,6 +37,9 @@ from .models import (
 )
 
 ARTICLES_PER_PAGE = 25
+# The annotate page's one-key entity type picker (a contract: tests and
+# people's fingers rely on these keys).
+ENTITY_TYPE_KEYS = [("p", "PER"), ("o", "ORG"), ("l", "LOC"), ("m", "MISC")]
 
 
 class SpanRow:
@@ -227,7 +231,9 @@ def _choosing_form(form, preview) -> forms.ArticleForm:
     initial.update(
         text=form.full_text,
         previewed=text_utils.sha256_hex(form.full_text),
-        title=data.get("title") or form.title_hint or furniture.headline(preview["found"]),
+        title=data.get("title")
+        or form.title_hint
+        or furniture.headline(preview["found"]),
         byline=data.get("byline") or furniture.byline(preview["found"]),
     )
     return forms.ArticleForm(initial=initial, choosing=True)
@@ -294,7 +300,9 @@ def _excerpt(text: str, length: int) -> str:
     return text if len(text) <= length else text[: length - 1] + "…"
 
 
-def _workspace(request, article, *, message=None, error=None, rows=True):
+def _workspace(
+    request, article, *, message=None, error=None, rows=True, undo_event=None
+):
     """Return the context of the annotate page: highlighted text and span panel.
 
     ``rows=False`` skips preparing every panel row, for answers that redraw only
@@ -327,6 +335,21 @@ def _workspace(request, article, *, message=None, error=None, rows=True):
         "sees_undecided": _sees_undecided(user),
         "message": message,
         "error": error,
+        "undo_event": undo_event,
+        "undo_url": reverse("annotations:span_undo", args=[article.pk]),
+        # Words annotate.js shows or reads out itself (json_script, CSP-safe).
+        "js_strings": {
+            "no_span": _(
+                "Put the caret in a span, or focus one in the list, then try again."
+            ),
+            "not_yours": _("You may not change this span."),
+            "cannot_move": _("This span cannot move that way: it would be empty."),
+            "nothing_to_undo": _("Nothing to undo on this page."),
+        },
+        "entity_types": [
+            (key, value, Span.EntityType(value).label)
+            for key, value in ENTITY_TYPE_KEYS
+        ],
         "entities": [span for span in spans if span.label.is_entity],
         "spans_url": reverse("annotations:span_create", args=[article.pk]),
         # One reverse per page; each row fills in its id.
@@ -418,10 +441,19 @@ def article_detail(request, pk):
     return render(request, template_name, context)
 
 
-def _after_span_write(request, article, *, message=None, error=None):
-    """Answer a span write: the refreshed workspace for htmx, else a redirect."""
+def _after_span_write(
+    request, article, *, message=None, error=None, undo_event=None, status=200
+):
+    """Answer a span write: the refreshed workspace for htmx, else a redirect.
+
+    ``undo_event`` is the audit event the message offers to undo.
+    """
     if request.htmx:
-        return _render_workspace(request, article, message=message, error=error)
+        response = _render_workspace(
+            request, article, message=message, error=error, undo_event=undo_event
+        )
+        response.status_code = status
+        return response
     if error:
         messages.error(request, error)
     elif message:
@@ -438,12 +470,24 @@ def _message_only(request, *, error):
     return reswap(response, "none")
 
 
+def _tagged_message(span) -> str:
+    words = {"text": _excerpt(span.text, 80), "label": span.label.name}
+    if span.entity_type:
+        words["label"] = (
+            f"{span.label.name} ({Span.EntityType(span.entity_type).label})"
+        )
+    if span.source_id is not None:
+        words["source"] = _excerpt(span.source.text, 60)
+        return _("Tagged “%(text)s” as %(label)s, source: %(source)s.") % words
+    return _("Tagged “%(text)s” as %(label)s.") % words
+
+
 @require_POST
 @login_required
 def span_create(request, pk):
     article = _get_article(request, pk, action="add_span")
     permissions.require(request.user, "change_article", article)
-    form = forms.NewSpanForm(request.POST)
+    form = forms.NewSpanForm(request.POST, article=article)
     error = None
     if form.is_valid():
         try:
@@ -458,14 +502,13 @@ def span_create(request, pk):
         if request.htmx:
             return _message_only(request, error=error)
         return _after_span_write(request, article, error=error)
-    message = _("Tagged “%(text)s” as %(label)s.") % {
-        "text": _excerpt(span.text, 80),
-        "label": span.label.name,
-    }
+    message = _tagged_message(span)
     if not request.htmx:
         return _after_span_write(request, article, message=message)
     # Redraw the text, and slot the new row into its group in the panel.
-    context = _workspace(request, article, message=message, rows=False)
+    context = _workspace(
+        request, article, message=message, rows=False, undo_event=span.audit_event.pk
+    )
     group = next(
         spans for label, spans in context["groups"] if label.pk == span.label_id
     )
@@ -495,7 +538,7 @@ def span_update(request, pk, span_pk):
     form = forms.SpanForm(request.POST, instance=span, entities=entities)
     if form.is_valid():
         try:
-            services.span_update(
+            span = services.span_update(
                 span=span,
                 user=request.user,
                 version=form.cleaned_data["version"],
@@ -506,7 +549,12 @@ def span_update(request, pk, span_pk):
         except ValidationError as error:
             form.add_error(None, error)
         else:
-            return _after_span_write(request, article, message=_("Span updated."))
+            return _after_span_write(
+                request,
+                article,
+                message=_("Span updated."),
+                undo_event=span.audit_event.pk if span.audit_event else None,
+            )
     if not request.htmx:
         return _after_span_write(request, article, error=form.error_text())
     # Only the row being edited comes back, with its errors (200, so htmx swaps).
@@ -519,17 +567,70 @@ def span_update(request, pk, span_pk):
 
 @require_POST
 @login_required
+def span_move(request, pk, span_pk):
+    """Move a span's boundaries (the page's nudge keys); 409 on a stale version."""
+    article = _get_article(request, pk)
+    span = _get_span(request, article, span_pk, action="change_span")
+    form = forms.SpanBoundsForm(request.POST)
+    if not form.is_valid():
+        return _after_span_write(request, article, error=form.error_text())
+    try:
+        span = services.span_update(span=span, user=request.user, **form.cleaned_data)
+    except services.Conflict as conflict:
+        return _after_span_write(request, article, error=conflict.message, status=409)
+    except ValidationError as error:
+        return _after_span_write(request, article, error=_messages_of(error))
+    message = _("Now “%(text)s”.") % {"text": _excerpt(span.text, 80)}
+    undo_event = span.audit_event.pk if span.audit_event else None
+    return _after_span_write(request, article, message=message, undo_event=undo_event)
+
+
+@require_POST
+@login_required
 def span_delete(request, pk, span_pk):
     article = _get_article(request, pk)
     span = _get_span(request, article, span_pk, action="delete_span")
     text = span.text
     try:
-        services.span_delete(span=span, user=request.user)
+        event = services.span_delete(span=span, user=request.user)
     except ValidationError as error:
         return _after_span_write(request, article, error=_messages_of(error))
     return _after_span_write(
-        request, article, message=_("Deleted “%(text)s”.") % {"text": text[:80]}
+        request,
+        article,
+        message=_("Deleted “%(text)s”.") % {"text": _excerpt(text, 80)},
+        undo_event=event.pk,
     )
+
+
+@require_POST
+@login_required
+def span_undo(request, pk):
+    """Undo a create, edit or delete of a span made on this page (its audit event)."""
+    article = _get_article(request, pk)
+    form = forms.UndoForm(request.POST)
+    if not form.is_valid():
+        return _after_span_write(request, article, error=form.error_text())
+    event = get_object_or_404(
+        AuditEvent.objects.filter(object_type="span", article_id=article.pk),
+        pk=form.cleaned_data["event"],
+    )
+    try:
+        span, _undo = services.span_undo(user=request.user, event=event)
+    except services.Conflict as conflict:
+        return _after_span_write(request, article, error=conflict.message, status=409)
+    except ValidationError as error:
+        return _after_span_write(request, article, error=_messages_of(error))
+    text = _excerpt((event.after or event.before)["text"], 80)
+    if span is None:
+        message = _("Undone: “%(text)s” is no longer tagged.") % {"text": text}
+    elif event.action == AuditEvent.Action.DELETE:
+        message = _("Undone: “%(text)s” is back.") % {"text": text}
+    else:
+        message = _("Undone: “%(text)s” is as it was.") % {
+            "text": _excerpt(span.text, 80)
+        }
+    return _after_span_write(request, article, message=message)
 
 
 # Review
@@ -594,7 +695,7 @@ def _prepare_review_rows(user, rows) -> None:
         )
 
 
-def _queue_filters(request, labels) -> forms.ReviewFilterForm:
+def _queue_filters(params, labels) -> forms.ReviewFilterForm:
     annotators = (
         get_user_model()
         .objects.filter(Exists(Span.objects.filter(created_by=OuterRef("pk"))))
@@ -608,8 +709,38 @@ def _queue_filters(request, labels) -> forms.ReviewFilterForm:
         .distinct()
     )
     return forms.ReviewFilterForm(
-        request.GET, labels=labels, annotators=annotators, languages=languages
+        params, labels=labels, annotators=annotators, languages=languages
     )
+
+
+def _queue_pending(user, form, labels):
+    """Return the pending spans the queue's filters keep, and its page position."""
+    pending = Span.objects.visible_to(user).awaiting_decision()
+    if not form.is_valid():
+        # A stale shared link (say, an annotator whose account is gone).
+        return pending.none(), None
+    wanted = form.cleaned_data
+    if wanted["label"]:
+        label_ids = {label.slug: label.pk for label in labels}
+        pending = pending.filter(label_id=label_ids[wanted["label"]])
+    if wanted["annotator"]:
+        pending = pending.filter(created_by__username=wanted["annotator"])
+    if wanted["language"]:
+        pending = pending.filter(article__language=wanted["language"])
+    if wanted["article"]:
+        pending = pending.filter(article_id=wanted["article"])
+    return pending, wanted["after"]
+
+
+def _pending_count(pending) -> dict:
+    """Return the queue's count, capped: counting them all would cost more than
+    the page itself.
+    """
+    count = pending.order_by()[: REVIEW_COUNT_CAP + 1].count()
+    return {
+        "count": min(count, REVIEW_COUNT_CAP),
+        "count_capped": count > REVIEW_COUNT_CAP,
+    }
 
 
 @require_GET
@@ -619,32 +750,17 @@ def review_queue(request):
     user = request.user
     permissions.require(user, "review_span")
     labels = list(Label.objects.all())
-    form = _queue_filters(request, labels)
-    pending = Span.objects.visible_to(user).awaiting_decision()
-    position = None
+    form = _queue_filters(request.GET, labels)
+    pending, position = _queue_pending(user, form, labels)
     filtered_article = None
-    if form.is_valid():
-        wanted = form.cleaned_data
-        if wanted["label"]:
-            label_ids = {label.slug: label.pk for label in labels}
-            pending = pending.filter(label_id=label_ids[wanted["label"]])
-        if wanted["annotator"]:
-            pending = pending.filter(created_by__username=wanted["annotator"])
-        if wanted["language"]:
-            pending = pending.filter(article__language=wanted["language"])
-        if wanted["article"]:
-            pending = pending.filter(article_id=wanted["article"])
-            filtered_article = (
-                Article.objects.visible_to(user)
-                .filter(pk=wanted["article"])
-                .values("pk", "title")
-                .first()
-            )
-        position = wanted["after"]
-    else:
-        # A stale shared link (say, an annotator whose account is gone).
-        pending = pending.none()
-    count = pending.order_by()[: REVIEW_COUNT_CAP + 1].count()
+    if form.is_valid() and form.cleaned_data["article"]:
+        filtered_article = (
+            Article.objects.visible_to(user)
+            .filter(pk=form.cleaned_data["article"])
+            .values("pk", "title")
+            .first()
+        )
+    counted = _pending_count(pending)
     page = pending.in_review_order()
     if position is not None:
         page = page.after_position(position)
@@ -659,8 +775,7 @@ def review_queue(request):
         "form": form,
         "labels": labels,
         "rows": rows,
-        "count": min(count, REVIEW_COUNT_CAP),
-        "count_capped": count > REVIEW_COUNT_CAP,
+        **counted,
         "is_filtered": any(request.GET.get(name) for name in form.FILTERS),
         "filtered_article": filtered_article,
         "is_first_page": position is None,
@@ -696,8 +811,12 @@ def _decide(request, span, *, reject: bool):
     The form carries the errors of a refused decision; a Conflict (a stale
     version) is no error of the form: the row shows what happened instead.
     """
-    form_class = forms.RejectForm if reject else forms.DecisionForm
-    form = form_class(request.POST, auto_id=f"reject-{span.pk}-%s")
+    if reject:
+        form = forms.RejectForm(
+            request.POST, auto_id=f"reject-{span.pk}-%s", label=span.label
+        )
+    else:
+        form = forms.DecisionForm(request.POST, auto_id=f"reject-{span.pk}-%s")
     if not form.is_valid():
         return form, None
     version = form.cleaned_data["version"]
@@ -750,7 +869,15 @@ def _review_in_queue(request, span_pk, *, reject: bool):
     row.decision_error = form.error_text() if form.errors and not reject else ""
     context = {"row": row, "next_url": next_url}
     if request.htmx:
-        return render(request, "annotations/review_queue.html#review-row", context)
+        # The row, and out of band the count of the queue it came from.
+        labels = list(Label.objects.all())
+        query = QueryDict(urlsplit(next_url).query)
+        queue_filters = _queue_filters(query, labels)
+        pending, position = _queue_pending(request.user, queue_filters, labels)
+        context.update(
+            _pending_count(pending), oob=True, is_first_page=position is None
+        )
+        return render(request, "annotations/review_queue.html#row-decided", context)
     # Without htmx a refused decision shows the row alone, still at 200.
     context.update(rows=[row], single=True, labels=[row.label])
     return render(request, "annotations/review_queue.html", context)
@@ -809,21 +936,27 @@ def span_reject(request, pk, span_pk):
 @login_required
 def article_approve_pending(request, pk):
     article = _get_article(request, pk)
-    approved, left = services.article_approve_pending(
-        article=article, user=request.user
-    )
-    if not approved and not left:
+    result = services.article_approve_pending(article=article, user=request.user)
+    left = result.left_own
+    if not result.approved and not left and not result.left_untyped:
         message = _("Nothing to approve: no span of this article is pending.")
     else:
         message = ngettext(
-            "Approved %(n)d span.", "Approved %(n)d spans.", len(approved)
-        ) % {"n": len(approved)}
+            "Approved %(n)d span.", "Approved %(n)d spans.", len(result.approved)
+        ) % {"n": len(result.approved)}
         if left:
             message += " " + ngettext(
                 "%(n)d of your own was left for another reviewer.",
                 "%(n)d of your own were left for another reviewer.",
                 left,
             ) % {"n": left}
+        if result.left_untyped:
+            message += " " + ngettext(
+                "%(n)d entity without a type was left pending: give it a type first.",
+                "%(n)d entities without a type were left pending: give them a type "
+                "first.",
+                result.left_untyped,
+            ) % {"n": result.left_untyped}
     return _after_span_write(request, article, message=message)
 
 
@@ -985,6 +1118,20 @@ def article_history(request, pk):
         "live_spans": live_spans,
     }
     return render(request, "annotations/history.html", context)
+
+
+# Keys
+
+
+@require_GET
+@login_required
+@vary_on_headers("HX-Request")
+def keys_help(request):
+    """Every key of the product: a page, or the "?" window's contents for htmx."""
+    template_name = "annotations/keys.html"
+    if _wants_fragment(request):
+        template_name += "#keys-list"
+    return render(request, template_name)
 
 
 # Dashboard

@@ -146,7 +146,10 @@ def test_it_joins_kept_lines_as_they_were_separated():
 
 def test_it_counts_blank_lines_out_of_the_indices():
     found = furniture.paragraphs("Un titre ici\n\n\n  \nDeux mots là")
-    assert [(p.index, p.text) for p in found] == [(0, "Un titre ici"), (1, "Deux mots là")]
+    assert [(p.index, p.text) for p in found] == [
+        (0, "Un titre ici"),
+        (1, "Deux mots là"),
+    ]
 
 
 def test_it_reads_the_word_lists_by_section():

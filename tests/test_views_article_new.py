@@ -377,7 +377,9 @@ def test_it_warns_of_identical_text_already_stored_with_a_link(client, alice, bo
     )
     content = preview(client, text=SAMPLE).content.decode()
     assert "This text is already stored:" in content
-    assert f'href="{reverse("annotations:article_detail", args=[stored.pk])}"' in content
+    assert (
+        f'href="{reverse("annotations:article_detail", args=[stored.pk])}"' in content
+    )
     # A deleted article is not a copy anyone can open.
     stored.soft_delete()
     assert "already stored" not in preview(client, text=SAMPLE).content.decode()

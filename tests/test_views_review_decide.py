@@ -144,11 +144,11 @@ def test_it_keeps_a_refused_reason_choice_in_the_form(client, rita, quote):
     client.force_login(rita)
     response = client.post(
         reject_url(quote),
-        {"version": 1, "preset": "not_a_claim", "reason": "x" * 501},
+        {"version": 1, "preset": "not_a_quote", "reason": "x" * 501},
         headers=HTMX,
     )
     content = response.content.decode()
-    assert 'value="not_a_claim" checked' in content
+    assert 'value="not_a_quote" checked' in content
     assert "at most 500 characters" in content
 
 

@@ -42,11 +42,12 @@ def story(alice, labels):
             label=labels[slug],
             start=TEXT.index(phrase),
             end=TEXT.index(phrase) + len(phrase),
+            entity_type=entity_type,
         )
-        for slug, phrase in [
-            ("quote", "« Bonjour »"),
-            ("entity", "Zoé"),
-            ("entity", "Montréal"),
+        for slug, phrase, entity_type in [
+            ("quote", "« Bonjour »", None),
+            ("entity", "Zoé", "PER"),
+            ("entity", "Montréal", "LOC"),
         ]
     ]
     return article, spans
@@ -235,6 +236,29 @@ def test_it_leaves_the_reviewers_own_spans_and_says_how_many(
     assert "Approved 3 spans. 1 of your own was left for another reviewer." in content
     own.refresh_from_db()
     assert own.status == Span.Status.PENDING
+
+
+def test_it_leaves_untyped_entities_pending_and_says_how_many(
+    client, rita, story, labels
+):
+    article, spans = story
+    untyped = services.span_create(
+        user=spans[0].created_by,
+        article=article,
+        label=labels["entity"],
+        start=TEXT.index("Bonjour"),
+        end=TEXT.index("Bonjour") + len("Bonjour"),
+    )
+    client.force_login(rita)
+    response = client.post(approve_all_url(article), headers=HTMX)
+    content = response.content.decode()
+    assert "Approved 3 spans." in content
+    assert "1 entity without a type was left pending: give it a type first." in content
+    untyped.refresh_from_db()
+    assert untyped.status == Span.Status.PENDING
+    assert set(
+        article.spans.exclude(pk=untyped.pk).values_list("status", flat=True)
+    ) == {"approved"}
 
 
 def test_it_approves_nothing_when_one_write_fails(client, rita, story, monkeypatch):

@@ -114,8 +114,10 @@ def test_it_shows_label_context_annotator_source_and_article(client, rita, story
     )
     assert f'name="version" value="{quote.version}"' in row
     assert "Approve" in row and "Reject…" in row
-    for reason in ("wrong boundaries", "wrong label", "not a claim", "not a quote"):
+    for reason in ("wrong boundaries", "wrong label", "not a quote", "wrong source"):
         assert reason in row
+    # Reasons that fit another label are not offered for a quote.
+    assert "not a claim" not in row and "not an entity" not in row
 
 
 def test_it_escapes_the_text_the_title_and_the_source(client, rita, alice, labels):

@@ -49,7 +49,9 @@ class _OpeningTags:
             tag = self.tags[key] = (
                 f'<mark class="hl{" hl-cont" if continued else ""}" '
                 f'data-span-id="{int(span.pk)}" data-label="{escape(span.label.slug)}" '
-                f'data-status="{escape(span.status)}" title="{escape(self.caption(span))}">'
+                f'data-status="{escape(span.status)}" title="{escape(self.caption(span))}" '
+                f'data-from="{int(span.start)}" data-to="{int(span.end)}" '
+                f'data-version="{int(span.version)}">'
             )
         return tag
 
@@ -143,11 +145,9 @@ def _review_parts(context) -> dict:
             "reject_submit": escape(_("Reject")),
             "legend": escape(_("Why reject it?")),
             "own_words": escape(_("Another reason, or more detail")),
-            "keys": escape(_("Enter rejects · Esc cancels")),
-            "reasons": [
-                (escape(value), escape(str(name)))
-                for value, name in forms.RejectForm.REASONS
-            ],
+            "keys": escape(_("1–9 pick · Enter rejects · Esc cancels")),
+            # Filled per label by _review_controls.
+            "reasons": {},
             "hidden": _csrf_input(context)
             + (
                 f'<input type="hidden" name="next" value="{escape(next_url)}">'
@@ -172,10 +172,17 @@ def _review_controls(parts, span, approve_url: str, reject_url: str, form=None) 
     chosen = form["preset"].value() if form is not None else None
     words = (form["reason"].value() or "") if form is not None else ""
     error = form.error_text() if form is not None else ""
+    reasons = parts["reasons"].get(span.label.slug)
+    if reasons is None:
+        reasons = parts["reasons"][span.label.slug] = [
+            (escape(value), escape(str(name)))
+            for value, name in forms.RejectForm.reasons_for(span.label.slug)
+        ]
     radios = "".join(
         f'<label class="reason-chip"><input type="radio" name="preset" '
-        f'value="{value}"{" checked" if value == chosen else ""}> {name}</label>'
-        for value, name in parts["reasons"]
+        f'value="{value}"{" checked" if value == chosen else ""}> '
+        f'<kbd class="chip-key">{number}</kbd> {name}</label>'
+        for number, (value, name) in enumerate(reasons, start=1)
     )
     invalid = f' aria-invalid="true" aria-describedby="reject-{pk}-error"'
     return (
@@ -291,7 +298,8 @@ def span_row(context, span) -> SafeString:
         html.append(
             f'<div class="span-actions small">'
             f'<a href="?span={pk}&amp;edit=1#span-row-{pk}" '
-            f'hx-get="?span={pk}&amp;edit=1" hx-target="closest li">{edit}</a> '
+            f'hx-get="?span={pk}&amp;edit=1" hx-target="closest li" '
+            f'hx-swap="outerHTML">{edit}</a> '
             f'<form method="post" action="{delete_url}" hx-post="{delete_url}" '
             f'class="inline">{parts["csrf"]}<button type="submit" '
             f'class="link danger">{parts["delete"]}</button></form></div>'

@@ -1,11 +1,14 @@
 // The review queue from the keyboard: j / k move between rows, a approves the
-// row in focus, r opens its reject form (Enter rejects, Escape cancels).
+// row in focus, r opens its reasons with the first one focused (digits pick one,
+// Enter rejects, Escape cancels). After a decision the next row takes the focus.
 // Without this file every button and form still works.
 (function () {
   "use strict";
 
   // The id of the row last moved to: htmx replaces the element itself.
   let currentId = null;
+  // Set when a decision is sent, so its answer moves the focus on.
+  let deciding = null;
 
   function rows() {
     return Array.from(document.querySelectorAll(".review-row"));
@@ -37,11 +40,25 @@
     focusRow(all[index]);
   }
 
+  // The next row still waiting for a decision, after ``row``.
+  function nextPending(row) {
+    const all = rows();
+    for (let i = all.indexOf(row) + 1; i < all.length; i++) {
+      if (all[i].classList.contains("status-pending")) return all[i];
+    }
+    return null;
+  }
+
+  function radios(form) {
+    return Array.from(form.querySelectorAll("input[name=preset]"));
+  }
+
   function openReject(row) {
     const details = row && row.querySelector("details.reject");
     if (!details) return;
     details.open = true;
-    details.querySelector("input[name=reason]").focus();
+    const first = radios(details)[0];
+    (first || details.querySelector("input[name=reason]")).focus();
   }
 
   function closeReject(form) {
@@ -60,9 +77,17 @@
         event.preventDefault();
         closeReject(rejectForm);
       } else if (event.key === "Enter" && target.matches("input[type=radio]")) {
-        // A picked reason is submitted like a typed one.
+        // The focused reason is the one meant, picked or not.
         event.preventDefault();
+        target.checked = true;
         rejectForm.requestSubmit();
+      } else if (/^[1-9]$/.test(event.key) && !target.matches("input[type=text]")) {
+        const choice = radios(rejectForm)[Number(event.key) - 1];
+        if (choice) {
+          event.preventDefault();
+          choice.checked = true;
+          choice.focus();
+        }
       }
       return;
     }
@@ -103,10 +128,24 @@
     }
   });
 
-  // A decided row comes back as a new element: keep the focus on it, so the
-  // reviewer sees the outcome and goes on with j.
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    const row = event.target.closest && event.target.closest(".review-row");
+    if (row && event.target.matches("form")) deciding = row.id;
+  });
+
+  // A decided row comes back as a new element. When the decision went through,
+  // the next pending row takes the focus; when it did not, the row keeps it.
   document.addEventListener("htmx:afterSettle", function () {
     const row = currentId && document.getElementById(currentId);
+    const decidedId = deciding;
+    deciding = null;
+    if (row && decidedId === row.id && !row.classList.contains("status-pending")) {
+      const next = nextPending(row);
+      if (next) {
+        focusRow(next);
+        return;
+      }
+    }
     const active = document.activeElement;
     if (row && (!active || active === document.body)) focusRow(row);
   });

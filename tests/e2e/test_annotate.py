@@ -18,7 +18,9 @@ TYPED = (
     "« Avec Zoe\u0301 Marchand, nous irons plus loin » : c’est la promesse d’une "
     "développeuse 👩\u200d💻 de Toulouse 🇫🇷 sur le ba\u0331teau-école."
 )
-QUOTE = "« Avec Zoé Marchand, nous irons plus loin »"
+SELECTED = "« Avec Zoé Marchand, nous irons plus loin »"
+# The guillemets stay out of a quote selected across them.
+QUOTE = "Avec Zoé Marchand, nous irons plus loin"
 ENTITY = "Zoé Marchand"
 OPINION = "sur le ba\u0331teau-école"
 
@@ -109,7 +111,7 @@ def test_it_tags_spans_with_exact_code_point_offsets(page, alice):
     assert article.text == TYPED.replace("e\u0301", "é")
 
     # A phrase after the rocket, selected with a space either side: trimmed.
-    page.evaluate(SELECT_PHRASE, [QUOTE, True])
+    page.evaluate(SELECT_PHRASE, [SELECTED, True])
     page.wait_for_selector("#label-toolbar:not([hidden])")
     page.keyboard.press("q")
     wait_for_mark(page, "quote")
@@ -137,6 +139,9 @@ def test_it_tags_spans_with_exact_code_point_offsets(page, alice):
     page.mouse.move(box["x2"] - 1, box["y2"], steps=8)
     page.mouse.up()
     page.keyboard.press("e")
+    # The type picker: Enter leaves the entity untyped.
+    page.wait_for_selector("#type-picker:not([hidden])")
+    page.keyboard.press("Enter")
     wait_for_mark(page, "entity")
     entity = Span.objects.get(label__slug="entity")
     assert entity.text == ENTITY
@@ -146,9 +151,15 @@ def test_it_tags_spans_with_exact_code_point_offsets(page, alice):
     assert nested.count() == 1
     assert mark_text(page, quote) == QUOTE
 
-    # After a ZWJ sequence and a flag, through the toolbar this time.
+    # After a ZWJ sequence and a flag, through the toolbar this time; the
+    # source picker proposes the entity before it, Enter keeps none.
     page.evaluate(SELECT_PHRASE, [OPINION, False])
     page.click('#label-toolbar [data-label-slug="opinion"]')
+    page.wait_for_selector("#source-picker:not([hidden])")
+    assert page.locator("#source-picker [data-source-id]").first.inner_text() == (
+        "1 " + ENTITY
+    )
+    page.keyboard.press("Enter")
     wait_for_mark(page, "opinion")
     opinion = Span.objects.get(label__slug="opinion")
     assert opinion.text == OPINION
@@ -157,6 +168,7 @@ def test_it_tags_spans_with_exact_code_point_offsets(page, alice):
     # The same selection and label again: refused with a visible message.
     page.evaluate(SELECT_PHRASE, [OPINION, False])
     page.keyboard.press("o")
+    page.keyboard.press("Enter")
     page.wait_for_selector("#annotate-message .error")
     assert "already has a span" in page.locator("#annotate-message").inner_text()
     assert Span.objects.count() == 3

@@ -48,38 +48,58 @@ def test_it_reviews_from_the_keyboard_and_the_author_reads_why(
     # Swapped in place: this marker would vanish on a page load.
     page.evaluate("window.stillHere = true")
 
-    # j focuses the first row, a approves it.
+    count = page.locator("#pending-count")
+    assert "3 pending spans" in count.inner_text()
+    # Cards say what an entity is and who a quote's source is.
+    assert "no type yet" in page.locator(f"#review-row-{first.pk}").inner_text()
+
+    # j focuses the first row, a approves it and the next span takes the focus.
     page.keyboard.press("j")
     assert page.evaluate("document.activeElement.id") == f"review-row-{first.pk}"
     page.keyboard.press("a")
     page.wait_for_selector(f"#review-row-{first.pk}.status-approved")
     assert "Approved by you" in page.locator(f"#review-row-{first.pk}").inner_text()
+    page.wait_for_function(
+        "id => document.activeElement.id === id", arg=f"review-row-{second.pk}"
+    )
+    assert "2 pending spans" in count.inner_text()
 
-    # j moves on; r opens the reject form with the focus in it.
-    page.keyboard.press("j")
-    assert page.evaluate("document.activeElement.id") == f"review-row-{second.pk}"
+    # r opens the reasons of a quote, the first one focused; none for entities.
     page.keyboard.press("r")
+    row = page.locator(f"#review-row-{second.pk}")
+    reasons = row.locator(".reason-chip")
+    assert [text.strip() for text in reasons.all_inner_texts()] == [
+        "1 wrong boundaries",
+        "2 wrong label",
+        "3 not a quote",
+        "4 wrong source",
+    ]
+    assert page.evaluate("document.activeElement.value") == "wrong_boundaries"
+    # Keys typed into the words box are text, not commands.
     reason = page.locator(f"#reject-{second.pk}-reason")
-    assert reason.is_visible()
-    assert page.evaluate("document.activeElement.name") == "reason"
-    # Keys typed into the form are text, not commands.
-    page.keyboard.type("ja")
-    assert reason.input_value() == "ja"
+    reason.focus()
+    page.keyboard.type("ja2")
+    assert reason.input_value() == "ja2"
     assert Span.objects.get(pk=second.pk).status == Span.Status.PENDING
     reason.fill("")
-    # One click picks a reason, Enter rejects.
-    row = page.locator(f"#review-row-{second.pk}")
-    row.locator(".reason-chip", has_text="wrong label").click()
+    # A digit picks a reason, Enter rejects with it; the next span takes the focus.
+    page.locator(f"#review-row-{second.pk} input[name=preset]").first.focus()
+    page.keyboard.press("2")
+    assert page.evaluate("document.activeElement.value") == "wrong_label"
     page.keyboard.press("Enter")
     page.wait_for_selector(f"#review-row-{second.pk}.status-rejected")
     assert "Rejected by you" in row.inner_text()
     assert "wrong label" in row.inner_text()
-    # The focus stays on the decided row, so j goes on to the next one.
-    assert page.evaluate("document.activeElement.id") == f"review-row-{second.pk}"
+    page.wait_for_function(
+        "id => document.activeElement.id === id", arg=f"review-row-{third.pk}"
+    )
+    assert "1 pending span" in count.inner_text()
 
-    # Escape closes a reject form without deciding.
-    page.keyboard.press("j")
+    # Escape closes a reject form without deciding, and the focus comes back.
     page.keyboard.press("r")
+    third_row = page.locator(f"#review-row-{third.pk}")
+    assert "not an entity" in third_row.inner_text()
+    assert "not a quote" not in third_row.inner_text()
     page.keyboard.press("Escape")
     assert not page.locator(f"#reject-{third.pk}-reason").is_visible()
     assert page.evaluate("document.activeElement.id") == f"review-row-{third.pk}"
