@@ -767,6 +767,15 @@
     const active = document.activeElement;
     const row = active && active.closest ? active.closest(".span-row") : null;
     if (row) return row.id.replace("span-row-", "");
+    const root = articleText();
+    if (root && active === root) {
+      // Read the caret now: the selectionchange of a quick key may still wait.
+      const points = selectionPoints(root);
+      if (points && points.anchor === points.focus) {
+        if (pinned && pinned.at === points.focus) return pinned.id;
+        return spanAt(root, points.focus);
+      }
+    }
     return currentSpanId;
   }
 
