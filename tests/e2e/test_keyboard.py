@@ -89,7 +89,9 @@ def test_it_annotates_with_the_keyboard_only(page, alice, article):
     # q with a source: select the quote from the paragraph's start, guillemets
     # and all; the picker proposes the person after it, 1 takes it.
     press(page, "Home")
-    press(page, *["Control+Shift+ArrowRight"] * 5, "Shift+ArrowRight", "Shift+ArrowRight")
+    press(
+        page, *["Control+Shift+ArrowRight"] * 5, "Shift+ArrowRight", "Shift+ArrowRight"
+    )
     assert page.evaluate("String(window.getSelection())") == (
         "« Nous ne pouvons plus attendre »"
     )
@@ -267,15 +269,17 @@ def test_it_refuses_a_nudge_on_a_stale_version_with_409(page, alice, article, la
     statuses = []
     page.on(
         "response",
-        lambda response: statuses.append(response.status)
-        if "/move/" in response.url
-        else None,
+        lambda response: (
+            statuses.append(response.status) if "/move/" in response.url else None
+        ),
     )
     page.locator(f"#span-row-{person.pk} .span-show").focus()
     press(page, "Alt+Shift+ArrowRight")
     page.wait_for_selector("#annotate-message .error")
     assert statuses == [409]
-    assert "changed since you loaded it" in page.locator("#annotate-message").inner_text()
+    assert (
+        "changed since you loaded it" in page.locator("#annotate-message").inner_text()
+    )
     person.refresh_from_db()
     assert (person.text, person.entity_type, person.version) == ("Claire", "PER", 2)
 
