@@ -27,6 +27,7 @@ def test_it_approves_all_pending_spans_of_an_article(as_user, rita, story):
     assert response.status_code == 200
     assert len(response.json()["approved"]) == 3
     assert response.json()["left_for_another_reviewer"] == 0
+    assert response.json()["left_untyped"] == 0
     assert set(story.spans.values_list("status", flat=True)) == {"approved"}
     assert set(story.spans.values_list("version", flat=True)) == {2}
     assert AuditEvent.objects.filter(action="approve", article_id=story.pk).count() == 3
@@ -45,6 +46,26 @@ def test_it_leaves_the_reviewers_own_spans_for_someone_else(
     response = as_user(rita).post(url(story, "approve-pending"))
     assert response.json()["left_for_another_reviewer"] == 1
     assert story.spans.filter(status="pending").get().created_by == rita
+
+
+def test_it_leaves_untyped_entities_until_they_have_a_type(
+    as_user, alice, rita, story, labels
+):
+    untyped = services.span_create(
+        user=alice, article=story, label=labels["entity"], start=14, end=20
+    )
+    typed = services.span_create(
+        user=alice,
+        article=story,
+        label=labels["entity"],
+        start=21,
+        end=25,
+        entity_type="ORG",
+    )
+    response = as_user(rita).post(url(story, "approve-pending"))
+    assert response.json()["left_untyped"] == 1
+    assert typed.pk in response.json()["approved"]
+    assert story.spans.filter(status="pending").get() == untyped
 
 
 def test_it_approves_nothing_if_one_write_fails(rita, story, monkeypatch):

@@ -270,3 +270,36 @@ def test_it_checks_the_csrf_token_of_the_plain_form(rita, quote):
         approve_url(quote), {"version": 1, "csrfmiddlewaretoken": token}
     )
     assert response.status_code == 302
+
+
+def test_it_sends_the_queue_s_new_count_with_the_row(
+    client, rita, alice, quote, labels
+):
+    SpanFactory(article=quote.article, label=labels["entity"], start=86, end=99)
+    client.force_login(rita)
+    queue = reverse("annotations:review_queue")
+    response = client.post(
+        approve_url(quote), {"version": 1, "next": queue}, headers=HTMX
+    )
+    content = response.content.decode()
+    assert content.lstrip().startswith(f'<li id="review-row-{quote.pk}"')
+    assert '<p id="pending-count" class="muted result-count" role="status" ' in content
+    assert 'hx-swap-oob="true"' in content
+    assert "1 pending span" in content
+    # Counted within the filters of the queue the decision came from.
+    response = client.post(
+        reject_url(Span.objects.get(label__slug="entity")),
+        {"version": 1, "preset": "not_an_entity", "next": f"{queue}?label=quote"},
+        headers=HTMX,
+    )
+    assert "0 pending spans" in response.content.decode()
+
+
+def test_it_offers_reasons_that_fit_the_label(client, rita, quote, labels):
+    client.force_login(rita)
+    response = client.post(
+        reject_url(quote), {"version": 1, "preset": "not_an_entity"}, headers=HTMX
+    )
+    assert "Select a valid choice" in response.content.decode()
+    quote.refresh_from_db()
+    assert quote.status == Span.Status.PENDING

@@ -370,3 +370,163 @@ def test_it_creates_a_span_with_constant_queries(client, alice, story, labels):
     for phrase in ("dit", "Zoé", "Montréal", "équipe", "de"):
         span_at(story, labels["entity"], phrase)
     assert queries_to_create("à l’équipe") == first
+
+
+# Type and source at creation (the page's pickers send them with the span)
+
+
+def test_it_creates_an_entity_with_its_type(client, alice, story):
+    client.force_login(alice)
+    response = client.post(
+        create_url(story),
+        selection(story, "Zoé", "entity", entity_type="PER"),
+        headers=HTMX,
+    )
+    span = Span.objects.get()
+    assert span.entity_type == "PER"
+    assert "Tagged “Zoé” as Entity (Person)." in response.content.decode()
+
+
+def test_it_creates_a_quote_with_its_source(client, alice, story, labels):
+    zoe = span_at(story, labels["entity"], "Zoé")
+    client.force_login(alice)
+    response = client.post(
+        create_url(story),
+        selection(story, "« Bonjour »", "quote", source=zoe.pk),
+        headers=HTMX,
+    )
+    quote = Span.objects.get(label__slug="quote")
+    assert quote.source == zoe
+    assert "as Quote, source: Zoé." in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        ({"label": "quote", "entity_type": "PER"}, "Only entity spans have an entity"),
+        ({"label": "entity", "entity_type": "XYZ"}, "not one of the available choices"),
+        ({"label": "quote", "source": 999999}, "must be a span of this article"),
+    ],
+)
+def test_it_refuses_a_type_or_source_that_does_not_fit(
+    client, alice, story, extra, message
+):
+    client.force_login(alice)
+    data = {**selection(story, "Zoé"), **extra}
+    response = client.post(create_url(story), data, headers=HTMX)
+    assert message in response.content.decode()
+    assert not Span.objects.exists()
+
+
+def test_it_refuses_a_source_from_another_article(client, alice, story, labels):
+    elsewhere = ArticleFactory(uploaded_by=alice, text="Zoé ailleurs.")
+    other = span_at(elsewhere, labels["entity"], "Zoé")
+    client.force_login(alice)
+    data = selection(story, "« Bonjour »", "quote", source=other.pk)
+    response = client.post(create_url(story), data, headers=HTMX)
+    assert "must be a span of this article" in response.content.decode()
+    assert Span.objects.count() == 1
+
+
+# Move (the nudge keys)
+
+
+def move_url(span):
+    return reverse("annotations:span_move", args=[span.article_id, span.pk])
+
+
+def test_it_moves_a_span_with_its_version(client, alice, story, labels):
+    span = span_at(story, labels["entity"], "Zoé")
+    client.force_login(alice)
+    start = TEXT.index("dit")
+    response = client.post(
+        move_url(span), {"start": start, "end": span.end, "version": 1}, headers=HTMX
+    )
+    assert response.status_code == 200
+    span.refresh_from_db()
+    assert (span.text, span.version) == ("dit Zoé", 2)
+    content = response.content.decode()
+    assert content.lstrip().startswith('<div id="workspace"')
+    assert "Now “dit Zoé”." in content
+    event = AuditEvent.objects.for_object(span).get(action="update")
+    assert f'data-undo-event="{event.pk}"' in content
+    assert f'data-from="{start}" data-to="{span.end}" data-version="2"' in content
+
+
+def test_it_answers_a_stale_move_with_409_and_the_current_page(
+    client, alice, story, labels
+):
+    span = span_at(story, labels["entity"], "Zoé", version=3)
+    client.force_login(alice)
+    response = client.post(
+        move_url(span),
+        {"start": span.start, "end": span.end + 2, "version": 2},
+        headers=HTMX,
+    )
+    assert response.status_code == 409
+    content = response.content.decode()
+    assert "version 3; you sent 2" in content
+    assert 'data-version="3"' in content
+    span.refresh_from_db()
+    assert (span.text, span.version) == ("Zoé", 3)
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ({"start": 16, "end": 20}, "starts or ends with whitespace"),
+        ({"start": 19, "end": 15}, "must be greater than start"),
+        ({"start": 15, "end": 999}, "past the end of the article"),
+        ({"start": "x", "end": 19}, "Enter a whole number."),
+        ({"start": 15}, "This field is required."),
+    ],
+)
+def test_it_refuses_bad_boundaries_with_a_message(
+    client, alice, story, labels, data, message
+):
+    span = span_at(story, labels["entity"], "Zoé")
+    client.force_login(alice)
+    response = client.post(move_url(span), {"version": 1, **data}, headers=HTMX)
+    assert response.status_code == 200
+    assert message in response.content.decode()
+    span.refresh_from_db()
+    assert (span.text, span.version) == ("Zoé", 1)
+
+
+@pytest.mark.parametrize(
+    ("persona", "status"), [("bob", 403), ("rita", 403), ("carl", 404), ("nemo", 404)]
+)
+def test_it_lets_only_the_author_move_a_span(
+    client, story, labels, persona, status, request
+):
+    span = span_at(story, labels["entity"], "Zoé")
+    client.force_login(request.getfixturevalue(persona))
+    response = client.post(
+        move_url(span), {"start": 0, "end": span.end, "version": 1}, headers=HTMX
+    )
+    assert response.status_code == status
+    span.refresh_from_db()
+    assert span.version == 1
+
+
+def test_it_requires_login_and_post_to_move(client, alice, story, labels):
+    span = span_at(story, labels["entity"], "Zoé")
+    response = client.post(move_url(span), {"start": 0, "end": span.end, "version": 1})
+    assert response.status_code == 302
+    client.force_login(alice)
+    assert client.get(move_url(span)).status_code == 405
+
+
+def test_it_redirects_a_plain_move(client, alice, story, labels):
+    span = span_at(story, labels["entity"], "Zoé")
+    client.force_login(alice)
+    response = client.post(
+        move_url(span), {"start": TEXT.index("dit"), "end": span.end, "version": 1}
+    )
+    assertRedirects(
+        response,
+        reverse("annotations:article_detail", args=[story.pk]),
+        fetch_redirect_response=False,
+    )
+    span.refresh_from_db()
+    assert span.text == "dit Zoé"
