@@ -952,6 +952,11 @@
       setTimeout(function () {
         toolbarPressed = false;
       }, 800);
+    } else if (picking) {
+      // A click elsewhere abandons the picker: its selection is being replaced.
+      const bar = toolbar();
+      picking = null;
+      if (bar) showLabels(bar);
     }
   }, true);
 
@@ -1071,6 +1076,14 @@
       event.preventDefault();
       event.target.checked = true;
       form.requestSubmit();
+    } else if (/^[1-9]$/.test(event.key) && event.target.matches("input[type=radio]")) {
+      // Digits pick a reason, as in the review queue.
+      const choice = form.querySelectorAll("input[name=preset]")[Number(event.key) - 1];
+      if (choice) {
+        event.preventDefault();
+        choice.checked = true;
+        choice.focus();
+      }
     }
   });
 

@@ -339,3 +339,55 @@ def test_it_closes_with_escape_and_gives_the_focus_back(page, alice, article, la
     press(page, "Escape")
     page.wait_for_selector("#keys-help:not([open])", state="attached")
     assert focused(page) == "article-text"
+
+
+def test_it_proposes_no_rejected_entity_as_a_source(page, alice, rita, article, labels):
+    for phrase, entity_type in [("Claire Dumont", "PER"), ("Villebrune", "LOC")]:
+        start = TEXT.index(phrase)
+        services.span_create(
+            user=alice,
+            article=article,
+            label=labels["entity"],
+            start=start,
+            end=start + len(phrase),
+            entity_type=entity_type,
+        )
+    rejected = Span.objects.get(text="Claire Dumont")
+    services.span_reject(span=rejected, user=rita, version=1, reason="not an entity")
+    log_in(page, "alice")
+    page.goto(f"/articles/{article.pk}/")
+    select(page, "« Nous ne pouvons plus attendre »")
+    press(page, "q")
+    page.wait_for_selector("#source-picker:not([hidden])")
+    choices = page.locator("#source-picker .picker-choices button").all_inner_texts()
+    assert choices == ["1 Villebrune"]
+
+
+def test_it_offers_the_toast_s_undo_for_ten_seconds_and_ctrl_z_after(
+    page, alice, article, labels
+):
+    start = TEXT.index("Villebrune")
+    place = services.span_create(
+        user=alice,
+        article=article,
+        label=labels["entity"],
+        start=start,
+        end=start + len("Villebrune"),
+    )
+    page.clock.install()
+    log_in(page, "alice")
+    page.goto(f"/articles/{article.pk}/")
+    page.locator(f"#span-row-{place.pk} .span-show").focus()
+    press(page, "Delete")
+    page.wait_for_selector("#annotate-message button.undo")
+    page.clock.run_for(9_000)
+    assert page.locator("#annotate-message button.undo").count() == 1
+    page.clock.run_for(1_500)
+    assert page.locator("#annotate-message button.undo").count() == 0
+    assert not Span.objects.filter(pk=place.pk).exists()
+    press(page, "Control+z")
+    announced(page, "Undone: “Villebrune” is back.")
+    assert Span.objects.get(pk=place.pk).text == "Villebrune"
+    # Nothing left to undo on this page: it says so.
+    press(page, "Control+z")
+    announced(page, "Nothing to undo on this page.")
