@@ -460,7 +460,7 @@
     const box = document.getElementById("annotate-message");
     if (!box) return;
     box.removeAttribute("data-undo-event");
-    const p = document.createElement("p");
+    const p = document.createElement("div");
     p.className = "flash " + (isError ? "error" : "ok");
     const span = document.createElement("span");
     span.className = "flash-text";
