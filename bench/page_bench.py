@@ -28,6 +28,7 @@ from django.db import connection
 from django.test import Client
 from django.urls import reverse
 
+from annotations import services
 from annotations.models import Article, Label, Span
 from annotations.text import sha256_hex
 
@@ -109,6 +110,52 @@ def run():
     report(
         "POST create span, no htmx (service + redirect)",
         timed(client, "post", create, data=lambda run: selection(run + RUNS)),
+    )
+
+    # The nudge keys: one span's end moves a word out and back, each time with
+    # the version the page holds; the whole workspace comes back.
+    words = word_bounds(text)
+    mover = next(
+        span
+        for span in Span.objects.filter(article=article).order_by("pk")
+        if any(end == span.end for _start, end in words[:-1])
+        and not Span.objects.filter(
+            article=article,
+            start=span.start,
+            label_id=span.label_id,
+            end=words[[end for _start, end in words].index(span.end) + 1][1],
+        ).exists()
+    )
+    index = [end for _start, end in words].index(mover.end)
+    ends = [words[index + 1][1], words[index][1]]
+
+    def nudge(run):
+        mover.refresh_from_db()
+        return {"start": mover.start, "end": ends[run % 2], "version": mover.version}
+
+    move = reverse("annotations:span_move", args=[article.pk, mover.pk])
+    report(
+        "POST move span, htmx (nudge: service + workspace)",
+        timed(client, "post", move, data=nudge, HX_Request="true"),
+    )
+
+    # Undo: each run restores one span deleted beforehand.
+    deletions = [
+        services.span_delete(span=span, user=user)
+        for span in Span.objects.filter(article=article, source__isnull=True)
+        .exclude(attributed_spans__isnull=False)
+        .order_by("-pk")[:RUNS]
+    ]
+    undo = reverse("annotations:span_undo", args=[article.pk])
+    report(
+        "POST undo a delete, htmx (restore + workspace)",
+        timed(
+            client,
+            "post",
+            undo,
+            data=lambda run: {"event": deletions[run].pk},
+            HX_Request="true",
+        ),
     )
 
     # The list page: 10,000 articles, 30,000 spans.

@@ -131,6 +131,11 @@ def test_no_page_scrolls_sideways(
     page.wait_for_url("**/")
     page.goto("/articles/new/")
     wide["403 page"] = overflow(page)
+    page.goto("/")
+    page.click(".menu-toggle")
+    page.click("#main-nav button:has-text('Log out')")
+    page.wait_for_url("**/accounts/login/")
+    wide["after logging out"] = overflow(page)
     page.context.close()
     assert {url: px for url, px in wide.items() if px > width} == {}
     assert not errors
@@ -150,6 +155,11 @@ def test_the_menu_and_the_span_panel_fold_away(
     page.click(".menu-toggle")
     assert nav.is_visible()
     assert nav.get_by_role("link", name="Upload").is_visible()
+    heights = page.evaluate(
+        """() => Array.from(document.querySelectorAll('#main-nav a, #main-nav button'))
+             .map(el => el.getBoundingClientRect().height)"""
+    )
+    assert min(heights) >= 44
     page.keyboard.press("Escape")
     assert nav.is_hidden()
     assert page.evaluate("document.activeElement.className") == "menu-toggle"
