@@ -68,7 +68,7 @@ def open_page(browser, live_server, viewport, username=None, *, touch=False):
         page.goto("/accounts/login/")
         page.fill("input[name=username]", username)
         page.fill("input[name=password]", PASSWORD)
-        page.click("button[type=submit]")
+        page.click("main button[type=submit]")
         page.wait_for_url("**/")
     return page, errors
 
@@ -110,7 +110,7 @@ def test_no_page_scrolls_sideways(
     wide["/accounts/login/"] = overflow(page)
     page.fill("input[name=username]", "ada")
     page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
+    page.click("main button[type=submit]")
     page.wait_for_url("**/")
     for url in pages(article, spans):
         page.goto(url)
@@ -127,7 +127,7 @@ def test_no_page_scrolls_sideways(
     page.goto("/accounts/login/")
     page.fill("input[name=username]", "carl")
     page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
+    page.click("main button[type=submit]")
     page.wait_for_url("**/")
     page.goto("/articles/new/")
     wide["403 page"] = overflow(page)
