@@ -473,9 +473,10 @@ def _message_only(request, *, error):
 def _tagged_message(span) -> str:
     words = {"text": _excerpt(span.text, 80), "label": span.label.name}
     if span.entity_type:
-        words["label"] = (
-            f"{span.label.name} ({Span.EntityType(span.entity_type).label})"
-        )
+        words["label"] = _("%(label)s (%(type)s)") % {
+            "label": span.label.name,
+            "type": Span.EntityType(span.entity_type).label,
+        }
     if span.source_id is not None:
         words["source"] = _excerpt(span.source.text, 60)
         return _("Tagged “%(text)s” as %(label)s, source: %(source)s.") % words
