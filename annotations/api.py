@@ -440,8 +440,25 @@ class ArticleViewSet(
             "spans, as a JSON list or an `application/x-ndjson` body: re-importing "
             "is idempotent (same text sha256 and source URL), `?status=approved` "
             "(admins) imports spans as approved, and errors are keyed by item "
-            "index or `line N`."
+            "index or `line N`. `?from=label-studio` takes a Label Studio JSON "
+            "export (a list of tasks) and `?from=doccano` doccano JSONL; `map` "
+            "(repeatable, `SRC=label[:TYPE]`) maps their labels and "
+            "`offsets=utf16` reads offsets as UTF-16 code units. Offsets are "
+            "mapped through the canonical text (CRLF, NFD, surrounding "
+            "whitespace)."
         ),
+        parameters=[
+            OpenApiParameter("from", str, enum=list(imports.SOURCES), default="jsonl"),
+            OpenApiParameter(
+                "map", str, many=True, description="SRC=label[:TYPE]; repeat"
+            ),
+            OpenApiParameter(
+                "offsets", str, enum=list(imports.OFFSET_UNITS), default="codepoints"
+            ),
+            OpenApiParameter(
+                "status", str, enum=list(imports.STATUSES), default="pending"
+            ),
+        ],
         request={
             "application/json": PolymorphicProxySerializer(
                 component_name="ArticleCreateRequest",
@@ -471,9 +488,15 @@ class ArticleViewSet(
     )
     def create(self, request, *args, **kwargs):
         permissions.require(request.user, "add_article")
-        if request.content_type.startswith(NdjsonParser.media_type) or (
-            isinstance(request.data, list)
-            and any(isinstance(item, dict) and "spans" in item for item in request.data)
+        if (
+            "from" in request.query_params
+            or request.content_type.startswith(NdjsonParser.media_type)
+            or (
+                isinstance(request.data, list)
+                and any(
+                    isinstance(item, dict) and "spans" in item for item in request.data
+                )
+            )
         ):
             return self._import(request)
         if request.content_type.startswith("multipart/"):
@@ -488,8 +511,9 @@ class ArticleViewSet(
         return Response(data, status=status.HTTP_201_CREATED)
 
     def _import(self, request):
-        """Import the jsonl export shape, spans included; all lines or none."""
-        status_param = request.query_params.get("status", Span.Status.PENDING)
+        """Import our jsonl, Label Studio or doccano, spans included; all or none."""
+        params = request.query_params
+        source = params.get("from", "jsonl")
         lines = request.data if isinstance(request.data, list) else [request.data]
         if len(lines) > BULK_MAX_ITEMS:
             raise exceptions.ValidationError(
@@ -498,14 +522,19 @@ class ArticleViewSet(
             )
         with transaction.atomic():
             result = imports.import_articles(
-                lines=lines, user=request.user, status=status_param
+                lines=lines,
+                user=request.user,
+                status=params.get("status", Span.Status.PENDING),
+                source=source,
+                label_map=params.getlist("map") or None,
+                offsets=params.get("offsets", "codepoints"),
             )
             if not result.ok:
                 transaction.set_rollback(True)
         if not result.ok:
             ndjson = request.content_type.startswith(NdjsonParser.media_type)
             errors = {
-                (f"line {e.line}" if ndjson else str(e.line - 1)): e.messages
+                (e.key if ndjson else str(e.line - 1)): e.messages
                 for e in result.errors
             }
             raise BulkError(errors)
@@ -515,6 +544,8 @@ class ArticleViewSet(
             "spans_created": result.spans_created,
             "spans_existing": result.spans_existing,
         }
+        if result.notes():
+            data["notes"] = result.notes()
         code = (
             status.HTTP_201_CREATED
             if result.articles_created or result.spans_created

@@ -1,44 +1,108 @@
-"""Import articles, with optional spans, in the jsonl export shape.
+"""Import articles with their spans: our jsonl, Label Studio JSON, doccano JSONL.
 
-Each line is one article (DESIGN.md section 6): ``title`` and ``text`` are
-required; ``language``, ``source_url``, ``outlet``, ``byline`` and
-``published_on`` are optional; ``article_id`` (the exporting system's id) is
-ignored and ``text_sha256``, when present, must match the text. Spans need
-``start``, ``end`` and ``label``; ``text`` is checked against the article,
-``entity_type`` and ``source_span`` are optional, and ``source_span`` names the
-``id`` of another span of the same line (ids of the exporting system, mapped
-within the line). ``annotator``, ``reviewer`` and ``reviewed_at`` describe the
-exporting system and are ignored: the importing user is the annotator, and the
-reviewer of spans imported as approved.
+Formats (``source``)
+--------------------
+``jsonl`` (default)
+    Our export shape, one article a line (DESIGN.md section 6): ``title`` and
+    ``text`` are required; ``language``, ``source_url``, ``outlet``, ``byline``
+    and ``published_on`` are optional; ``article_id`` (the exporting system's
+    id) is ignored and ``text_sha256``, when present, must match the canonical
+    text. Spans need ``start``, ``end`` and ``label``; ``text`` is checked
+    against the article, ``entity_type`` and ``source_span`` are optional, and
+    ``source_span`` names the ``id`` of another span of the same line.
+    ``annotator``, ``reviewer`` and ``reviewed_at`` describe the exporting
+    system and are ignored: the importing user is the annotator, and the
+    reviewer of spans imported as approved.
+``label-studio``
+    A Label Studio JSON export: a list of tasks with ``data.text`` (and
+    optionally ``data.title``, ``data.source_url``, ``data.language``) and
+    ``annotations[].result[]``. The latest annotation that was not cancelled
+    (by ``updated_at``, then ``created_at``, then ``id``) gives the spans: its
+    results of type ``labels``, one span per label in ``value.labels`` at
+    ``value.start``/``value.end``; ``value.text``, when present, is checked.
+    Results of other types are counted and reported once. Problems are
+    reported by task number (1 for the first task of the list).
+``doccano``
+    doccano's JSONL: ``text`` with ``label`` or ``entities`` as
+    ``[start, end, "LABEL"]`` lists (or ``{"start_offset", "end_offset",
+    "label"}`` objects); other keys are doccano's metadata and are ignored.
 
-Every line is checked in full and stored in its own transaction: a bad line is
-reported with its number and every problem found, and nothing of that article
-is stored; the other lines are imported. An article whose text (sha256) and
-source URL match a live article is not created again; its spans that already
-exist (same start, end and label) are skipped, new ones are added, so
-importing a file twice changes nothing the second time.
+Without a ``title``, an article from Label Studio or doccano is titled by the
+first line of its text (cut at a word before 80 characters).
 
-Export then import then export gives the same jsonl except for the article and
-span ids (``article_id``, ``id``, ``source_span``), ``annotator``, ``reviewer``
-and ``reviewed_at``.
+Labels
+------
+A label map (``--map SRC=label[:TYPE]``, repeatable, or a JSON object
+``{"SRC": "label[:TYPE]"}`` in a file) names our label, and for entities
+their type, for each label of the source file. A source label the map does
+not name is taken as is when it is one of our label slugs or names (any case),
+or an entity type (``PER``, ``ORG``, ``LOC``, ``MISC``: an entity of that
+type). In our jsonl any other label refuses the line; from the other tools the
+spans of labels left unmapped are not imported and each such label is reported
+once, with its number of spans.
+
+Offsets
+-------
+Offsets count code points, or UTF-16 code units with ``offsets="utf16"``
+(doccano's and most browser tools' count: an emoji is two). They point into
+the source text, which may differ from our canonical text (``text.py``) by
+CRLF line ends, decomposed accents or whitespace around it: each offset is
+mapped through that normalisation (``text.OffsetMap``). A span with a
+boundary inside a sequence that normalisation rewrites (between ``\\r`` and
+``\\n``, between a letter and its accent, between the halves of an emoji) is
+refused with its reason, never moved.
+
+Statuses
+--------
+Spans are imported pending, or approved with ``status="approved"`` (admins
+only; the importing admin is the reviewer). A span the file itself marks
+``"status": "pending"`` stays pending, and one marked ``"rejected"`` is not
+imported (counted and reported once): an import never approves what was
+rejected or not yet reviewed elsewhere.
+
+The per-line contract
+---------------------
+Every line (or task) is checked in full in Python first, by the same pure
+checks as a single write (``models.span_problems``, the article fields' own
+validators). A refused line is reported with its number and every problem
+found, and nothing of that article is stored; the other lines are stored. An
+article whose canonical text (sha256) and source URL match a live article is
+not created again; its spans that already exist (same start, end and label)
+are skipped and new ones added, so importing a file twice creates nothing the
+second time. Accepted lines are written by ``services.articles_import`` in
+batches of a few hundred articles, one transaction each (``COPY`` on
+PostgreSQL), with their audit rows. The file is read as a stream: memory
+stays flat whatever its size.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+import unicodedata
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, transaction
-from django.utils import timezone
+from django.db import DatabaseError, transaction
 from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from . import services
 from . import text as text_utils
-from .models import Article, AuditEvent, Label, Span
+from .models import Article, Label, Span, span_problems
 from .permissions import is_admin, require
+
+SOURCES = ("jsonl", "label-studio", "doccano")
+OFFSET_UNITS = ("codepoints", "utf16")
+STATUSES = (Span.Status.PENDING, Span.Status.APPROVED)
+# A batch is written in one transaction: big enough for COPY to pay off,
+# small enough that a refused batch (a concurrent write) is cheap to retry.
+BATCH_ARTICLES = 250
+BATCH_SPANS = 10000
+TITLE_LENGTH = 80
 
 ARTICLE_KEYS = {
     "article_id",
@@ -63,19 +127,27 @@ SPAN_KEYS = {
     "annotator",
     "reviewer",
     "reviewed_at",
+    "status",
 }
-STATUSES = (Span.Status.PENDING, Span.Status.APPROVED)
-# Relations are set from rows fetched here; checking each would cost a query.
-_NOT_CHECKED = [f.name for f in Span._meta.fields if f.is_relation] + ["text"]
+STRING_FIELDS = ("title", "language", "source_url", "outlet", "byline")
+_ENTITY_TYPES = set(Span.EntityType.values)
 
 
 @dataclass
 class LineError:
     line: int
     messages: list[str]
+    unit: str = "line"
 
     def __str__(self):
-        return f"line {self.line}: " + " ".join(self.messages)
+        where = (_("task %(n)d") if self.unit == "task" else _("line %(n)d")) % {
+            "n": self.line
+        }
+        return f"{where}: " + " ".join(self.messages)
+
+    @property
+    def key(self) -> str:
+        return f"{self.unit} {self.line}"
 
 
 @dataclass
@@ -85,6 +157,10 @@ class ImportResult:
     spans_created: int = 0
     spans_existing: int = 0
     errors: list[LineError] = field(default_factory=list)
+    # Source labels without a mapping, with their number of spans.
+    unmapped: Counter = field(default_factory=Counter)
+    # Spans or results left out on purpose, by reason, e.g. "rejected".
+    skipped: Counter = field(default_factory=Counter)
 
     @property
     def ok(self) -> bool:
@@ -102,6 +178,39 @@ class ImportResult:
             "errors": len(self.errors),
         }
 
+    def notes(self) -> list[str]:
+        """Return what was left out on purpose, one sentence per reason."""
+        notes = []
+        if self.unmapped:
+            labels = ", ".join(
+                f"{name} ({count})" for name, count in sorted(self.unmapped.items())
+            )
+            notes.append(
+                _(
+                    "Spans of labels with no mapping were not imported: %(labels)s. "
+                    "Map them with --map SOURCE=label[:TYPE]."
+                )
+                % {"labels": labels}
+            )
+        if self.skipped["rejected"]:
+            count = self.skipped["rejected"]
+            notes.append(
+                ngettext(
+                    "%(n)d span marked rejected in the file was not imported.",
+                    "%(n)d spans marked rejected in the file were not imported.",
+                    count,
+                )
+                % {"n": count}
+            )
+        other = {k: n for k, n in self.skipped.items() if k != "rejected"}
+        if other:
+            kinds = ", ".join(f"{kind} ({n})" for kind, n in sorted(other.items()))
+            notes.append(
+                _("Label Studio results of other types were ignored: %(kinds)s.")
+                % {"kinds": kinds}
+            )
+        return notes
+
 
 class _LineRefused(Exception):
     def __init__(self, messages):
@@ -109,67 +218,116 @@ class _LineRefused(Exception):
         self.messages = messages
 
 
-def import_articles(
-    *,
-    lines: Iterable[str | bytes | Mapping],
-    user,
-    status: str = Span.Status.PENDING,
-) -> ImportResult:
-    """Import jsonl ``lines`` (or already parsed objects) as ``user``.
+# Label maps
 
-    Spans are created ``pending``, or ``approved`` (admins only) with the
-    importing admin as reviewer. Line numbers count from 1, blank lines
-    included. Raise PermissionDenied (nothing imported) if ``user`` may not
-    import; problems with a line are in the result's ``errors``.
-    """
-    if status not in STATUSES:
-        raise ValidationError(
-            {
-                "status": _("Import spans as pending or approved; got %(value)s.")
-                % {"value": repr(status)}
-            }
-        )
-    require(user, "add_article")
-    if status == Span.Status.APPROVED and not is_admin(user):
-        raise PermissionDenied(_("Only admins may import spans as approved."))
-    labels = {label.slug: label for label in Label.objects.all()}
-    result = ImportResult()
-    for number, raw in enumerate(lines, start=1):
-        if isinstance(raw, bytes | str) and not raw.strip():
-            continue
-        if number == 1 and isinstance(raw, bytes | str):
-            # Files saved by some editors start with a byte-order mark.
-            raw = raw.removeprefix(
-                b"\xef\xbb\xbf" if isinstance(raw, bytes) else "\ufeff"
-            )
-        try:
-            data = _parse_line(raw)
-            article, spans = _check_line(data, labels)
-            with transaction.atomic():
-                created, spans_created = _store(
-                    article, spans, user=user, status=status
-                )
-            if created:
-                result.articles_created += 1
+
+class LabelMap:
+    """Source label -> (our Label, entity type or None)."""
+
+    def __init__(self, labels: Mapping[str, Label], entries: Mapping | None = None):
+        self.labels = dict(labels)
+        self.entries = {}
+        errors = []
+        for source, target in (entries or {}).items():
+            resolved = self._target(str(source), target)
+            if isinstance(resolved, str):
+                errors.append(resolved)
             else:
-                result.articles_existing += 1
-            result.spans_created += spans_created
-            result.spans_existing += len(spans) - spans_created
-        except _LineRefused as exc:
-            result.errors.append(LineError(number, exc.messages))
-        except IntegrityError:
-            # Someone else wrote the same span between the checks and the insert.
-            message = _(
-                "A concurrent change conflicts with this line; import it again."
-            )
-            result.errors.append(LineError(number, [message]))
-    return result
+                self.entries[str(source)] = resolved
+        if errors:
+            raise ValidationError({"map": errors})
+        self._defaults = {}
+        for label in self.labels.values():
+            self._defaults[label.slug.lower()] = (label, None)
+            self._defaults[label.name.lower()] = (label, None)
+        entity = next((lab for lab in self.labels.values() if lab.is_entity), None)
+        if entity is not None:
+            for entity_type in _ENTITY_TYPES:
+                self._defaults.setdefault(entity_type.lower(), (entity, entity_type))
+
+    def _target(self, source, target):
+        if not isinstance(target, str):
+            return _("%(src)s: the target must be a string such as entity:PER.") % {
+                "src": source
+            }
+        slug, _colon, entity_type = target.partition(":")
+        label = self.labels.get(slug.strip())
+        if label is None:
+            return _(
+                "%(src)s=%(target)s: unknown label %(slug)s; the labels are %(known)s."
+            ) % {
+                "src": source,
+                "target": target,
+                "slug": repr(slug),
+                "known": ", ".join(sorted(self.labels)),
+            }
+        entity_type = entity_type.strip() or None
+        if entity_type and not label.is_entity:
+            return _("%(src)s=%(target)s: only entities have a type.") % {
+                "src": source,
+                "target": target,
+            }
+        if entity_type and entity_type not in _ENTITY_TYPES:
+            return _("%(src)s=%(target)s: the entity types are %(types)s.") % {
+                "src": source,
+                "target": target,
+                "types": ", ".join(Span.EntityType.values),
+            }
+        return label, entity_type
+
+    @classmethod
+    def parse(cls, values: Iterable[str] | Mapping | None, labels) -> LabelMap:
+        """Read ``SRC=label[:TYPE]`` strings, JSON files of them, or a mapping."""
+        if values is None or isinstance(values, Mapping):
+            return cls(labels, values)
+        entries = {}
+        for value in values:
+            if "=" in value:
+                source, _eq, target = value.partition("=")
+                entries[source.strip()] = target.strip()
+                continue
+            try:
+                with open(value, encoding="utf-8") as handle:
+                    loaded = json.load(handle)
+            except (OSError, ValueError) as exc:
+                raise ValidationError(
+                    {
+                        "map": _(
+                            "%(value)s is neither SRC=label[:TYPE] nor a readable JSON "
+                            "file (%(error)s)."
+                        )
+                        % {"value": value, "error": exc}
+                    }
+                ) from None
+            if not isinstance(loaded, dict):
+                raise ValidationError(
+                    {"map": _("%(value)s must hold a JSON object.") % {"value": value}}
+                )
+            entries.update(loaded)
+        return cls(labels, entries)
+
+    def resolve(self, name, *, own_slugs_only: bool = False):
+        """Return (Label, entity type) for a source label, or None if unmapped."""
+        if not isinstance(name, str):
+            return None
+        if name in self.entries:
+            return self.entries[name]
+        if own_slugs_only:
+            label = self.labels.get(name)
+            return (label, None) if label else None
+        return self._defaults.get(name.strip().lower())
 
 
-def _parse_line(raw) -> dict:
+# Reading the source
+
+
+def _parse_json(raw, number: int):
     if isinstance(raw, Mapping):
         return dict(raw)
     if isinstance(raw, bytes):
+        if number == 1:
+            # Files saved by some editors start with a byte-order mark.
+            raw = raw.removeprefix(b"\xef\xbb\xbf")
         try:
             raw = raw.decode("utf-8")
         except UnicodeDecodeError as exc:
@@ -179,6 +337,8 @@ def _parse_line(raw) -> dict:
                     % {"pos": exc.start + 1}
                 ]
             ) from None
+    elif number == 1:
+        raw = raw.removeprefix("\ufeff")
     try:
         data = json.loads(raw)
     except json.JSONDecodeError as exc:
@@ -193,12 +353,39 @@ def _parse_line(raw) -> dict:
     return data
 
 
-def _is_int(value) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
+def _lines(lines: Iterable) -> Iterator[tuple[int, object]]:
+    """Yield (line number, raw line) for every line that is not blank."""
+    for number, raw in enumerate(lines, start=1):
+        if isinstance(raw, bytes | str) and not raw.strip():
+            continue
+        yield number, raw
 
 
-def _check_line(data: dict, labels: dict) -> tuple[dict, list[dict]]:
-    """Return (article fields, span specs) or raise _LineRefused with all problems."""
+def _tasks(source) -> Iterator[tuple[int, object]]:
+    """Yield (task number, task) from a Label Studio export, read as a stream."""
+    if isinstance(source, list | tuple):
+        yield from enumerate(source, start=1)
+        return
+    import ijson
+
+    try:
+        yield from enumerate(ijson.items(source, "item"), start=1)
+    except ijson.JSONError as exc:
+        raise ValidationError(
+            {
+                "file": _(
+                    "The file is not a Label Studio JSON export (a list of tasks): "
+                    "%(error)s"
+                )
+                % {"error": exc}
+            }
+        ) from None
+
+
+# From each format to one shape: fields, source text, spans with source offsets
+
+
+def _from_jsonl(data: dict, labels: LabelMap, result) -> tuple[dict, object, list]:
     problems = []
     unknown = sorted(set(data) - ARTICLE_KEYS)
     if unknown:
@@ -209,269 +396,500 @@ def _check_line(data: dict, labels: dict) -> tuple[dict, list[dict]]:
                 "known": ", ".join(sorted(ARTICLE_KEYS)),
             }
         )
+    spans = data.get("spans") or []
+    if not isinstance(spans, list):
+        problems.append(_("spans must be a list."))
+        spans = []
+    raw_spans = []
+    for index, span in enumerate(spans, start=1):
+        if isinstance(span, dict):
+            unknown = sorted(set(span) - SPAN_KEYS)
+            if unknown:
+                problems.append(
+                    _("%(where)s: unknown keys %(keys)s.")
+                    % {"where": _where(index), "keys": ", ".join(unknown)}
+                )
+            slug = span.get("label")
+            target = labels.resolve(slug, own_slugs_only=True)
+            if target is None:
+                problems.append(
+                    _("%(where)s: unknown label %(label)s; the labels are %(known)s.")
+                    % {
+                        "where": _where(index),
+                        "label": repr(slug),
+                        "known": ", ".join(sorted(labels.labels)),
+                    }
+                )
+            span = {**span, "label": target}
+        raw_spans.append(span)
+    if problems:
+        data = {**data, "_problems": problems}
+    return data, data.get("text"), raw_spans
+
+
+def _from_doccano(data: dict, labels: LabelMap, result) -> tuple[dict, object, list]:
+    entities = data.get("entities", data.get("label")) or []
+    raw_spans, problems = [], []
+    if not isinstance(entities, list):
+        problems.append(_("label (or entities) must be a list."))
+        entities = []
+    for index, entity in enumerate(entities, start=1):
+        if isinstance(entity, list | tuple) and len(entity) == 3:
+            start, end, name = entity
+            ref = None
+        elif isinstance(entity, dict):
+            start, end = entity.get("start_offset"), entity.get("end_offset")
+            name, ref = entity.get("label"), entity.get("id")
+        else:
+            problems.append(
+                _('%(where)s must be [start, end, "LABEL"].') % {"where": _where(index)}
+            )
+            continue
+        target = labels.resolve(name)
+        if target is None:
+            result.unmapped[str(name)] += 1
+            continue
+        raw_spans.append({"start": start, "end": end, "label": target, "id": ref})
+    fields = {
+        key: data[key] for key in ("title", "source_url", "language") if key in data
+    }
+    if problems:
+        fields["_problems"] = problems
+    return fields, data.get("text"), raw_spans
+
+
+def _latest_annotation(annotations):
+    kept = [
+        a for a in annotations if isinstance(a, dict) and not a.get("was_cancelled")
+    ]
+    if not kept:
+        return None
+    return max(
+        kept,
+        key=lambda a: (
+            str(a.get("updated_at") or ""),
+            str(a.get("created_at") or ""),
+            a.get("id") if isinstance(a.get("id"), int) else 0,
+        ),
+    )
+
+
+def _from_label_studio(task, labels: LabelMap, result) -> tuple[dict, object, list]:
+    if not isinstance(task, dict):
+        raise _LineRefused([_("Each task must be a JSON object.")])
+    data = task.get("data")
+    if not isinstance(data, dict):
+        raise _LineRefused([_("The task has no data object.")])
+    if "text" not in data:
+        raise _LineRefused(
+            [
+                _("The task's data has no text; its keys are %(keys)s.")
+                % {"keys": ", ".join(sorted(map(str, data))) or "—"}
+            ]
+        )
+    fields = {
+        key: data[key] for key in ("title", "source_url", "language") if key in data
+    }
+    annotation = _latest_annotation(task.get("annotations") or [])
+    raw_spans = []
+    results = (annotation or {}).get("result") or []
+    for item in results if isinstance(results, list) else []:
+        if not isinstance(item, dict) or item.get("type") != "labels":
+            kind = item.get("type") if isinstance(item, dict) else None
+            result.skipped[str(kind or "unknown")] += 1
+            continue
+        value = item.get("value") or {}
+        names = value.get("labels") or []
+        for name in names if isinstance(names, list) else [names]:
+            target = labels.resolve(name)
+            if target is None:
+                result.unmapped[str(name)] += 1
+                continue
+            raw_spans.append(
+                {
+                    "start": value.get("start"),
+                    "end": value.get("end"),
+                    "label": target,
+                    "text": value.get("text"),
+                    "id": item.get("id"),
+                }
+            )
+    return fields, data.get("text"), raw_spans
+
+
+_CONVERTERS = {
+    "jsonl": _from_jsonl,
+    "doccano": _from_doccano,
+    "label-studio": _from_label_studio,
+}
+
+
+# Checking one article
+
+
+def _is_int(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _where(index: int) -> str:
+    return _("span %(n)d") % {"n": index}
+
+
+def _title_from(text: str) -> str:
+    line = text.split("\n", 1)[0].strip()
+    if len(line) <= TITLE_LENGTH:
+        return line
+    cut = line[: TITLE_LENGTH - 1].rsplit(" ", 1)[0]
+    return cut + "…"
+
+
+def _check_fields(data: dict, problems: list) -> dict:
     fields = {}
-    for key in ("title", "language", "source_url", "outlet", "byline"):
+    for key in STRING_FIELDS:
         value = data.get(key)
-        if value is not None and not isinstance(value, str):
+        if value is None:
+            continue
+        if not isinstance(value, str):
             problems.append(_("%(key)s must be a string.") % {"key": key})
-        elif value is not None:
-            fields[key] = value
-    if not (fields.get("title") or "").strip():
-        problems.append(_("title is missing or empty."))
+            continue
+        match = text_utils.FORBIDDEN.search(value)
+        if match:
+            problems.append(
+                _(
+                    "%(key)s contains the character U+%(code)04X, which cannot be stored."
+                )
+                % {"key": key, "code": ord(match.group())}
+            )
+            continue
+        fields[key] = value
     if data.get("published_on") is not None:
         try:
-            fields["published_on"] = parse_date(str(data["published_on"]))
+            day = parse_date(str(data["published_on"]))
         except ValueError:
-            fields["published_on"] = None
-        if fields["published_on"] is None:
+            day = None
+        if day is None:
             problems.append(_("published_on must be a date such as 2026-01-31."))
-    text = data.get("text")
-    spans = data.get("spans") or []
-    if not isinstance(text, str):
+        fields["published_on"] = day
+    return fields
+
+
+def _check_article(fields: dict, problems: list) -> None:
+    """Run the model fields' own validators (as full_clean would) on ``fields``."""
+    for key in (*STRING_FIELDS, "published_on"):
+        if key not in fields or (key == "title" and not fields[key].strip()):
+            continue
+        try:
+            fields[key] = Article._meta.get_field(key).clean(fields[key], None)
+        except ValidationError as exc:
+            problems.extend(f"{key}: {message}" for message in exc.messages)
+
+
+def check_item(
+    number: int, raw, *, source: str, labels: LabelMap, utf16: bool, result
+) -> services.ImportArticle:
+    """Return the article of one line, checked, or raise _LineRefused."""
+    data = raw if source == "label-studio" else _parse_json(raw, number)
+    data, raw_text, raw_spans = _CONVERTERS[source](data, labels, result)
+    problems = list(data.pop("_problems", []))
+    fields = _check_fields(data, problems)
+    if not isinstance(raw_text, str):
         raise _LineRefused([*problems, _("text is missing or not a string.")])
     try:
-        canonical = text_utils.canonicalize(text)
+        mapping = text_utils.OffsetMap(raw_text, utf16=utf16)
     except ValidationError as exc:
         raise _LineRefused([*problems, *exc.messages]) from None
-    if spans and canonical != text:
-        problems.append(
-            _(
-                "The text is not in canonical form (UTF-8, NFC, \\n line ends, no "
-                "surrounding whitespace), so the span offsets cannot be trusted. "
-                "Normalise the text and recompute the offsets."
-            )
-        )
+    canonical = mapping.canonical
+    if not canonical:
+        raise _LineRefused([*problems, _("The article text is empty.")])
+    if source != "jsonl" and not (fields.get("title") or "").strip():
+        fields["title"] = _title_from(canonical)
+    if not (fields.get("title") or "").strip():
+        problems.append(_("title is missing or empty."))
     sha256 = text_utils.sha256_hex(canonical)
-    if data.get("text_sha256") not in (None, sha256) and canonical == text:
+    given_sha = data.get("text_sha256")
+    if given_sha is not None and given_sha != sha256:
         problems.append(
             _(
                 "text_sha256 %(given)s does not match the text, whose sha256 is %(real)s."
             )
-            % {"given": data["text_sha256"], "real": sha256}
+            % {"given": given_sha, "real": sha256}
         )
     fields["text"] = canonical
     fields["text_sha256"] = sha256
-    if not isinstance(spans, list):
-        problems.append(_("spans must be a list."))
-        spans = []
-    specs = []
-    ids = {}
-    for index, span in enumerate(spans, start=1):
-        spec, span_problems = _check_span(index, span, labels, len(canonical))
-        problems.extend(span_problems)
-        if spec is None:
+    _check_article(fields, problems)
+    if len(canonical) > settings.ARTICLE_MAX_CHARS:
+        problems.append(
+            _("The article text has %(n)d characters; the limit is %(max)d.")
+            % {"n": len(canonical), "max": settings.ARTICLE_MAX_CHARS}
+        )
+    spans = _check_spans(
+        raw_spans, canonical, mapping, problems, result, source == "jsonl"
+    )
+    if problems:
+        raise _LineRefused(problems)
+    return services.ImportArticle(fields=fields, spans=spans)
+
+
+def _check_spans(raw_spans, canonical, mapping, problems, result, jsonl) -> list:
+    specs, refs, seen = [], {}, {}
+    identity = mapping.identity
+    for index, span in enumerate(raw_spans, start=1):
+        where = _where(index)
+        if not isinstance(span, dict):
+            problems.append(_("%(where)s is not an object.") % {"where": where})
             continue
-        if spec["id"] is not None:
-            if spec["id"] in ids:
+        status = span.get("status")
+        if status == Span.Status.REJECTED:
+            result.skipped["rejected"] += 1
+            continue
+        bad = False
+        for key in ("start", "end"):
+            if not _is_int(span.get(key)):
                 problems.append(
-                    _("span %(n)d: id %(id)s is also used by span %(other)d.")
-                    % {"n": index, "id": spec["id"], "other": ids[spec["id"]]}
+                    _(
+                        "%(where)s: %(key)s must be a whole number (a code point offset)."
+                    )
+                    % {"where": where, "key": key}
                 )
-            ids[spec["id"]] = index
-        specs.append(spec)
-    for spec in specs:
-        source = spec["source_span"]
-        if source is not None and source not in ids:
+                bad = True
+        for key in ("id", "source_span") if jsonl else ():
+            if span.get(key) is not None and not _is_int(span[key]):
+                problems.append(
+                    _("%(where)s: %(key)s must be a whole number.")
+                    % {"where": where, "key": key}
+                )
+                bad = True
+        for key in ("text", "entity_type"):
+            if span.get(key) is not None and not isinstance(span[key], str):
+                problems.append(
+                    _("%(where)s: %(key)s must be a string.")
+                    % {"where": where, "key": key}
+                )
+                bad = True
+        if status not in (None, Span.Status.PENDING, Span.Status.APPROVED):
+            problems.append(
+                _("%(where)s: status must be approved, pending or rejected.")
+                % {"where": where}
+            )
+            bad = True
+        target = span.get("label")
+        if bad or target is None:
+            continue
+        label, mapped_type = target
+        entity_type = span.get("entity_type") or mapped_type
+        start, end = span["start"], span["end"]
+        where = _("span %(n)d (%(label)s %(start)d–%(end)d)") % {
+            "n": index,
+            "label": label.slug,
+            "start": start,
+            "end": end,
+        }
+        given = span.get("text") or ""
+        if not identity:
+            try:
+                start, end = mapping(start), mapping(end)
+            except text_utils.OffsetError as exc:
+                problems.append(f"{where}: {exc}")
+                continue
+            if given:
+                given = unicodedata.normalize(
+                    "NFC", given.replace("\r\n", "\n").replace("\r", "\n")
+                )
+        errors = span_problems(
+            text=canonical,
+            start=start,
+            end=end,
+            given_text=given,
+            label=label,
+            entity_type=entity_type,
+        )
+        if entity_type and entity_type not in _ENTITY_TYPES:
+            field_ = Span._meta.get_field("entity_type")
+            errors["entity_type"] = field_.error_messages["invalid_choice"] % {
+                "value": entity_type
+            }
+        if errors:
+            problems.extend(_messages(errors, where))
+            if "text" in errors and mapping.suggests_utf16(
+                span["start"], span["end"], given
+            ):
+                problems.append(
+                    _(
+                        "%(where)s: the offsets look like UTF-16 code units; import "
+                        "with --offsets utf16."
+                    )
+                    % {"where": where}
+                )
+            continue
+        ref = span.get("id")
+        # Label Studio gives one region id to each label of the region.
+        if jsonl and ref is not None and ref in refs:
+            problems.append(
+                _("span %(n)d: id %(id)s is also used by span %(other)d.")
+                % {"n": index, "id": ref, "other": refs[ref][0]}
+            )
+        key = (start, end, label.slug)
+        if key in seen:
+            problems.append(
+                _("span %(n)d repeats span %(other)d (same start, end and label).")
+                % {"n": index, "other": seen[key]}
+            )
+        seen.setdefault(key, index)
+        spec = services.ImportSpan(
+            start=start,
+            end=end,
+            label=label,
+            text=canonical[start:end],
+            entity_type=entity_type or None,
+            status=status or Span.Status.APPROVED,
+            ref=ref,
+            source_ref=span.get("source_span"),
+        )
+        if ref is not None:
+            refs.setdefault(ref, (index, spec))
+        specs.append((index, spec))
+    for index, spec in specs:
+        if spec.source_ref is None:
+            continue
+        source = refs.get(spec.source_ref)
+        if source is None:
             problems.append(
                 _(
                     "span %(n)d: source_span %(id)s is not the id of a span on this "
                     "line."
                 )
-                % {"n": spec["index"], "id": source}
+                % {"n": index, "id": spec.source_ref}
             )
-    seen = {}
-    for spec in specs:
-        key = (spec["start"], spec["end"], spec["label"].slug)
-        if key in seen:
-            problems.append(
-                _("span %(n)d repeats span %(other)d (same start, end and label).")
-                % {"n": spec["index"], "other": seen[key]}
-            )
-        seen.setdefault(key, spec["index"])
-    if problems:
-        raise _LineRefused(problems)
-    return fields, specs
-
-
-def _check_span(index, span, labels, length) -> tuple[dict | None, list[str]]:
-    where = _("span %(n)d") % {"n": index}
-    if not isinstance(span, dict):
-        return None, [_("%(where)s is not an object.") % {"where": where}]
-    problems = []
-    unknown = sorted(set(span) - SPAN_KEYS)
-    if unknown:
-        problems.append(
-            _("%(where)s: unknown keys %(keys)s.")
-            % {"where": where, "keys": ", ".join(unknown)}
+            continue
+        errors = span_problems(
+            text=canonical,
+            start=spec.start,
+            end=spec.end,
+            label=spec.label,
+            source=(spec.source_ref, None, source[1].label),
+            pk=spec.ref,
         )
-    for key in ("start", "end"):
-        if not _is_int(span.get(key)):
-            problems.append(
-                _("%(where)s: %(key)s must be a whole number (a code point offset).")
-                % {"where": where, "key": key}
-            )
-    slug = span.get("label")
-    if slug not in labels:
-        problems.append(
-            _("%(where)s: unknown label %(label)s; the labels are %(known)s.")
-            % {
-                "where": where,
-                "label": repr(slug),
-                "known": ", ".join(sorted(labels)),
-            }
-        )
-    for key in ("id", "source_span"):
-        if span.get(key) is not None and not _is_int(span[key]):
-            problems.append(
-                _("%(where)s: %(key)s must be a whole number.")
-                % {"where": where, "key": key}
-            )
-    for key in ("text", "entity_type"):
-        if span.get(key) is not None and not isinstance(span[key], str):
-            problems.append(
-                _("%(where)s: %(key)s must be a string.") % {"where": where, "key": key}
-            )
-    if problems:
-        return None, problems
-    return {
-        "index": index,
-        "id": span.get("id"),
-        "start": span["start"],
-        "end": span["end"],
-        "label": labels[slug],
-        "text": span.get("text") or "",
-        "entity_type": span.get("entity_type") or None,
-        "source_span": span.get("source_span"),
-    }, []
-
-
-def _store(fields: dict, specs: list[dict], *, user, status) -> tuple[bool, int]:
-    """Create the article (or find it) and its new spans; refuse on any error.
-
-    Return whether the article was created and how many spans were.
-    """
-    found = (
-        Article.objects.alive()
-        .filter(
-            text_sha256=fields["text_sha256"],
-            source_url=fields.get("source_url", ""),
-        )
-        .order_by("pk")
-        .first()
-    )
-    if found is None:
-        values = {k: v for k, v in fields.items() if k not in ("text_sha256",)}
-        try:
-            article = services.article_create(user=user, **values)
-        except ValidationError as exc:
-            raise _LineRefused(_messages(exc)) from None
-        existing = {}
-    else:
-        article = Article.objects.select_for_update().get(pk=found.pk)
-        try:
-            require(user, "add_span", article)
-            require(user, "change_article", article)
-        except PermissionDenied as exc:
-            raise _LineRefused([str(exc)]) from None
-        existing = {
-            (span.start, span.end, span.label.slug): span
-            for span in article.spans.select_related("label")
-        }
-    created = _create_spans(article, specs, existing, user=user, status=status)
-    return found is None, created
-
-
-def _messages(exc: ValidationError, where: str = "") -> list[str]:
-    prefix = f"{where}: " if where else ""
-    if hasattr(exc, "error_dict"):
-        # Model messages mostly name their field already ("end (9) is past…").
-        return [
-            prefix + message
-            if key == "__all__" or message.startswith(key)
-            else f"{prefix}{key}: {message}"
-            for key, messages in exc.message_dict.items()
-            for message in messages
-        ]
-    return [prefix + message for message in exc.messages]
-
-
-def _create_spans(article, specs, existing, *, user, status) -> int:
-    """Check every span; create those not in ``existing``; return how many.
-
-    Spans without a source go first so that the others can point at them.
-    """
-    by_id = {}
-    problems = []
-    created = 0
-    now = timezone.now()
-    for with_source in (False, True):
-        batch = []
-        for spec in specs:
-            if (spec["source_span"] is not None) != with_source:
-                continue
-            span = Span(
-                article=article,
-                label=spec["label"],
-                start=spec["start"],
-                end=spec["end"],
-                text=spec["text"],
-                entity_type=spec["entity_type"],
-                source=by_id.get(spec["source_span"]),
-                created_by=user,
-                created_at=now,
-                updated_at=now,
-            )
-            if status == Span.Status.APPROVED:
-                span.status = Span.Status.APPROVED
-                span.reviewed_by = user
-                span.reviewed_at = now
+        if errors:
             where = _("span %(n)d (%(label)s %(start)d–%(end)d)") % {
-                "n": spec["index"],
-                "label": spec["label"].slug,
-                "start": spec["start"],
-                "end": spec["end"],
+                "n": index,
+                "label": spec.label.slug,
+                "start": spec.start,
+                "end": spec.end,
             }
-            try:
-                span.clean_fields(exclude=_NOT_CHECKED)
-                span.clean()
-            except ValidationError as exc:
-                problems.extend(_messages(exc, where))
-                continue
-            # Checked like a new one (offsets, text), but never written twice.
-            key = (spec["start"], spec["end"], spec["label"].slug)
-            if key in existing:
-                if spec["id"] is not None:
-                    by_id[spec["id"]] = existing[key]
-                continue
-            if spec["source_span"] is not None and span.source is None:
-                problems.append(
-                    _("%(where)s: its source span could not be created.")
-                    % {"where": where}
-                )
-                continue
-            batch.append((spec, span))
-        if problems:
-            raise _LineRefused(problems)
-        Span.objects.bulk_create([span for _spec, span in batch])
-        AuditEvent.objects.bulk_create(
-            [_create_event(user, span, article.pk) for _spec, span in batch]
-        )
-        for spec, span in batch:
-            if spec["id"] is not None:
-                by_id[spec["id"]] = span
-        created += len(batch)
-    return created
+            problems.extend(_messages(errors, where))
+    return [spec for _index, spec in specs]
 
 
-def _create_event(user, span: Span, article_id: int) -> AuditEvent:
-    """Return the event ``AuditEvent.record`` would write, for a bulk insert."""
-    return AuditEvent(
-        actor=user,
-        actor_username=user.get_username(),
-        action=AuditEvent.Action.CREATE,
-        object_type=span._meta.model_name,
-        object_id=span.pk,
-        object_repr=str(span)[:200],
-        article_id=article_id,
-        after=span.snapshot(),
+def _messages(errors: dict, where: str) -> list[str]:
+    # Messages mostly name their field already ("end (9) is past…").
+    return [
+        f"{where}: {message}"
+        if message.startswith(key)
+        else f"{where}: {key}: {message}"
+        for key, message in errors.items()
+    ]
+
+
+# Importing
+
+
+def import_articles(
+    *,
+    lines: Iterable,
+    user,
+    status: str = Span.Status.PENDING,
+    source: str = "jsonl",
+    label_map: Iterable[str] | Mapping | None = None,
+    offsets: str = "codepoints",
+    progress: Callable[[ImportResult], None] | None = None,
+) -> ImportResult:
+    """Import ``lines`` (a file's lines, parsed objects, or a Label Studio
+    export as a binary file or a list of tasks) as ``user``.
+
+    Line numbers count from 1, blank lines included (tasks from 1 too). Raise
+    PermissionDenied (nothing imported) if ``user`` may not import, and
+    ValidationError for bad options (status, source, map, offsets); problems
+    with a line are in the result's ``errors``. ``progress`` is called with
+    the result so far after each batch.
+    """
+    options = {}
+    if status not in STATUSES:
+        options["status"] = _("Import spans as pending or approved; got %(value)s.") % {
+            "value": repr(status)
+        }
+    if source not in SOURCES:
+        options["from"] = _("Unknown format %(value)s; choose one of %(choices)s.") % {
+            "value": repr(source),
+            "choices": ", ".join(SOURCES),
+        }
+    if offsets not in OFFSET_UNITS:
+        options["offsets"] = _("offsets must be %(choices)s; got %(value)s.") % {
+            "choices": " or ".join(OFFSET_UNITS),
+            "value": repr(offsets),
+        }
+    if options:
+        raise ValidationError(options)
+    require(user, "add_article")
+    if status == Span.Status.APPROVED and not is_admin(user):
+        raise PermissionDenied(_("Only admins may import spans as approved."))
+    labels = LabelMap.parse(
+        label_map, {label.slug: label for label in Label.objects.all()}
     )
+    result = ImportResult()
+    unit = "task" if source == "label-studio" else "line"
+    numbered = _tasks(lines) if source == "label-studio" else _lines(lines)
+    batch, batch_spans = [], 0
+    for number, raw in numbered:
+        try:
+            item = check_item(
+                number,
+                raw,
+                source=source,
+                labels=labels,
+                utf16=offsets == "utf16",
+                result=result,
+            )
+        except _LineRefused as exc:
+            result.errors.append(LineError(number, exc.messages, unit))
+            continue
+        batch.append((number, item))
+        batch_spans += len(item.spans)
+        if len(batch) >= BATCH_ARTICLES or batch_spans >= BATCH_SPANS:
+            _store(batch, user, status, result, unit)
+            batch, batch_spans = [], 0
+            if progress:
+                progress(result)
+    if batch:
+        _store(batch, user, status, result, unit)
+    if progress:
+        progress(result)
+    result.errors.sort(key=lambda error: error.line)
+    return result
+
+
+def _store(batch, user, status, result, unit) -> None:
+    """Write a batch in one transaction; if the database refuses it, line by line."""
+    try:
+        with transaction.atomic():
+            outcomes = services.articles_import(
+                user=user, items=[item for _n, item in batch], status=status
+            )
+    except DatabaseError:
+        if len(batch) == 1:
+            number = batch[0][0]
+            message = _(
+                "A concurrent change conflicts with this line, or the database "
+                "refused it; import it again."
+            )
+            result.errors.append(LineError(number, [message], unit))
+            return
+        for one in batch:
+            _store([one], user, status, result, unit)
+        return
+    for outcome in outcomes:
+        if outcome.created:
+            result.articles_created += 1
+        else:
+            result.articles_existing += 1
+        result.spans_created += outcome.spans_created
+        result.spans_existing += outcome.spans_existing

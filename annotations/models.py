@@ -316,11 +316,16 @@ class Article(models.Model):
         self.deleted_at = timezone.now()
         self.save(update_fields=["is_deleted", "deleted_at", "updated_at"])
 
-    def snapshot(self) -> dict:
-        """Return the fields an audit event records."""
+    def snapshot(self, *, with_text: bool = True) -> dict:
+        """Return the fields an audit event records.
+
+        Without the text, its length stands beside its sha256: bulk imports
+        record the creation of thousands of articles whose text is in the row.
+        """
+        text = {"text": self.text} if with_text else {"text_length": len(self.text)}
         return {
             "title": self.title,
-            "text": self.text,
+            **text,
             "text_sha256": self.text_sha256,
             "language": self.language,
             "source_url": self.source_url,
@@ -477,65 +482,25 @@ class Span(models.Model):
 
     def clean(self):
         """Check the span against its article: offsets, text, entity type, source."""
-        errors = {}
-        text = self.article.text
         if self.start is None or self.end is None:
             return
-        if self.start < 0:
-            errors["start"] = _("start must be 0 or more; got %(start)d.") % {
-                "start": self.start
-            }
-        elif self.end <= self.start:
-            errors["end"] = _(
-                "end (%(end)d) must be greater than start (%(start)d): a span "
-                "cannot be empty or reversed."
-            ) % {"start": self.start, "end": self.end}
-        elif self.end > len(text):
-            errors["end"] = _(
-                "end (%(end)d) is past the end of the article text, which has "
-                "%(n)d characters."
-            ) % {"end": self.end, "n": len(text)}
-        else:
-            expected = text[self.start : self.end]
-            if self.text and self.text != expected:
-                errors["text"] = _(
-                    "The text %(given)s does not match the article at %(start)d–%(end)d, "
-                    "which reads %(expected)s."
-                ) % {
-                    "given": repr(self.text),
-                    "expected": repr(expected),
-                    "start": self.start,
-                    "end": self.end,
-                }
-            elif expected != expected.strip():
-                errors["start"] = _(
-                    "The span %(text)s starts or ends with whitespace; trim it to the "
-                    "words themselves."
-                ) % {"text": repr(expected)}
-        if self.entity_type and not self.label.is_entity:
-            errors["entity_type"] = _(
-                "Only entity spans have an entity type; this span is a %(label)s."
-            ) % {"label": self.label.name}
+        source = None
         if self.source_id is not None:
-            source = self.source
-            if self.label.is_entity:
-                errors["source"] = _(
-                    "An entity span cannot have a source; only quotes, claims and "
-                    "opinions name one."
-                )
-            elif source.article_id != self.article_id:
-                errors["source"] = _(
-                    "The source span %(id)d belongs to another article."
-                ) % {"id": source.pk}
-            elif not source.label.is_entity:
-                errors["source"] = _(
-                    "The source must be an entity span; span %(id)d is a %(label)s."
-                ) % {"id": source.pk, "label": source.label.name}
-            elif source.pk == self.pk:
-                errors["source"] = _("A span cannot be its own source.")
+            source = (self.source.pk, self.source.article_id, self.source.label)
+        errors = span_problems(
+            text=self.article.text,
+            start=self.start,
+            end=self.end,
+            given_text=self.text,
+            label=self.label,
+            entity_type=self.entity_type,
+            source=source,
+            pk=self.pk,
+            article_id=self.article_id,
+        )
         if errors:
             raise ValidationError(errors)
-        self.text = text[self.start : self.end]
+        self.text = self.article.text[self.start : self.end]
 
     def snapshot(self) -> dict:
         """Return the fields an audit event records."""
@@ -551,6 +516,80 @@ class Span(models.Model):
             "reviewed_by": self.reviewed_by_id,
             "version": self.version,
         }
+
+
+def span_problems(
+    *,
+    text: str,
+    start: int,
+    end: int,
+    given_text: str = "",
+    label: Label,
+    entity_type: str | None = None,
+    source: tuple | None = None,
+    pk: int | None = None,
+    article_id: int | None = None,
+) -> dict[str, str]:
+    """Return the problems of a span over ``text``, keyed by field (empty: none).
+
+    A pure function over the text and offsets, so single writes and bulk imports
+    run the same checks without a query. ``source`` is (pk, article id, label) of
+    the span named as its source.
+    """
+    errors = {}
+    if start < 0:
+        errors["start"] = _("start must be 0 or more; got %(start)d.") % {
+            "start": start
+        }
+    elif end <= start:
+        errors["end"] = _(
+            "end (%(end)d) must be greater than start (%(start)d): a span "
+            "cannot be empty or reversed."
+        ) % {"start": start, "end": end}
+    elif end > len(text):
+        errors["end"] = _(
+            "end (%(end)d) is past the end of the article text, which has "
+            "%(n)d characters."
+        ) % {"end": end, "n": len(text)}
+    else:
+        expected = text[start:end]
+        if given_text and given_text != expected:
+            errors["text"] = _(
+                "The text %(given)s does not match the article at %(start)d–%(end)d, "
+                "which reads %(expected)s."
+            ) % {
+                "given": repr(given_text),
+                "expected": repr(expected),
+                "start": start,
+                "end": end,
+            }
+        elif expected[0].isspace() or expected[-1].isspace():
+            errors["start"] = _(
+                "The span %(text)s starts or ends with whitespace; trim it to the "
+                "words themselves."
+            ) % {"text": repr(expected)}
+    if entity_type and not label.is_entity:
+        errors["entity_type"] = _(
+            "Only entity spans have an entity type; this span is a %(label)s."
+        ) % {"label": label.name}
+    if source is not None:
+        source_pk, source_article_id, source_label = source
+        if label.is_entity:
+            errors["source"] = _(
+                "An entity span cannot have a source; only quotes, claims and "
+                "opinions name one."
+            )
+        elif article_id is not None and source_article_id != article_id:
+            errors["source"] = _(
+                "The source span %(id)d belongs to another article."
+            ) % {"id": source_pk}
+        elif not source_label.is_entity:
+            errors["source"] = _(
+                "The source must be an entity span; span %(id)d is a %(label)s."
+            ) % {"id": source_pk, "label": source_label.name}
+        elif source_pk is not None and source_pk == pk:
+            errors["source"] = _("A span cannot be its own source.")
+    return errors
 
 
 class AuditEventQuerySet(models.QuerySet):
@@ -611,17 +650,53 @@ class AuditEvent(models.Model):
         raise TypeError("Audit events are append-only.")
 
     @classmethod
+    def build(
+        cls,
+        *,
+        actor,
+        action,
+        obj=None,
+        object_type: str = "",
+        object_id: int | None = None,
+        object_repr: str = "",
+        before=None,
+        after=None,
+        article_id=None,
+        created_at=None,
+    ) -> dict:
+        """Return the column values of one audit row, for ``record`` or a bulk insert.
+
+        Name the object with ``obj``, or with its type, id and repr where a bulk
+        path has no model instance (building one per row costs more than the
+        insert).
+        """
+        if obj is not None:
+            object_type, object_id = obj._meta.model_name, obj.pk
+            object_repr = str(obj)
+        return {
+            "actor_id": actor.pk if actor else None,
+            "actor_username": actor.get_username() if actor else "",
+            "action": action,
+            "object_type": object_type,
+            "object_id": object_id,
+            "object_repr": object_repr[:200],
+            "article_id": article_id,
+            "before": before,
+            "after": after,
+            "created_at": created_at or timezone.now(),
+        }
+
+    @classmethod
     def record(cls, *, actor, action, obj, before=None, after=None, article_id=None):
         return cls.objects.create(
-            actor=actor,
-            actor_username=actor.get_username() if actor else "",
-            action=action,
-            object_type=obj._meta.model_name,
-            object_id=obj.pk,
-            object_repr=str(obj)[:200],
-            article_id=article_id,
-            before=before,
-            after=after,
+            **cls.build(
+                actor=actor,
+                action=action,
+                obj=obj,
+                before=before,
+                after=after,
+                article_id=article_id,
+            )
         )
 
 

@@ -282,6 +282,11 @@ class ImportResultSerializer(serializers.Serializer):
     )
     spans_created = serializers.IntegerField()
     spans_existing = serializers.IntegerField()
+    notes = serializers.ListField(
+        child=serializers.CharField(),
+        required=False,
+        help_text="What was left out on purpose: unmapped labels, rejected spans.",
+    )
 
 
 class DatasetSerializer(serializers.ModelSerializer):

@@ -6,16 +6,19 @@ management commands cannot drift apart.
 """
 
 import secrets
+from collections import defaultdict
+from dataclasses import dataclass
 from typing import NamedTuple
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from . import bulk
 from .models import ApiToken, Article, AuditEvent, Label, Profile, Span
 from .permissions import can, is_admin, require
 
@@ -606,16 +609,15 @@ def article_approve_pending(*, article: Article, user) -> PendingApproval:
         span.version += 1
         events.append(
             AuditEvent(
-                actor=user,
-                actor_username=user.get_username(),
-                action=AuditEvent.Action.APPROVE,
-                object_type="span",
-                object_id=span.pk,
-                object_repr=str(span)[:200],
-                article_id=article.pk,
-                before=before,
-                after=span.snapshot(),
-                created_at=now,
+                **AuditEvent.build(
+                    actor=user,
+                    action=AuditEvent.Action.APPROVE,
+                    obj=span,
+                    article_id=article.pk,
+                    before=before,
+                    after=span.snapshot(),
+                    created_at=now,
+                )
             )
         )
     # The rows are locked, so a plain bulk update cannot lose a concurrent edit.
@@ -641,3 +643,278 @@ def profile_update(*, user, language: str) -> Profile:
         user=user, defaults={"language": language}
     )
     return profile
+
+
+# Bulk import
+
+
+@dataclass
+class ImportSpan:
+    """A span of an imported article, already checked against its text."""
+
+    start: int
+    end: int
+    label: Label
+    text: str
+    entity_type: str | None = None
+    status: str = Span.Status.PENDING
+    # The id the source file gives the span, and that of its source span.
+    ref: object = None
+    source_ref: object = None
+
+
+@dataclass
+class ImportArticle:
+    """An article to import, its fields checked and its text canonical."""
+
+    fields: dict
+    spans: list[ImportSpan]
+
+    @property
+    def key(self) -> tuple[str, str]:
+        # The same text from the same address is the same article.
+        return self.fields["text_sha256"], self.fields.get("source_url", "")
+
+
+@dataclass
+class ImportOutcome:
+    article_id: int
+    created: bool
+    spans_created: int
+    spans_existing: int
+
+
+_ARTICLE_COLUMNS = (
+    "id",
+    "title",
+    "text",
+    "text_sha256",
+    "language",
+    "source_url",
+    "outlet",
+    "byline",
+    "published_on",
+    "uploaded_by_id",
+    "created_at",
+    "updated_at",
+    "is_deleted",
+)
+_SPAN_COLUMNS = (
+    "id",
+    "article_id",
+    "label_id",
+    "start",
+    "end",
+    "text",
+    "entity_type",
+    "source_id",
+    "status",
+    "rejection_reason",
+    "created_by_id",
+    "reviewed_by_id",
+    "reviewed_at",
+    "version",
+    "created_at",
+    "updated_at",
+)
+_EVENT_COLUMNS = tuple(
+    AuditEvent.build(actor=None, action=AuditEvent.Action.CREATE, created_at=0)
+)
+
+
+@transaction.atomic
+def articles_import(
+    *, user, items: list[ImportArticle], status: str = Span.Status.PENDING
+) -> list[ImportOutcome]:
+    """Store checked articles and spans in one transaction, with their audit rows.
+
+    An article with the same text sha256 and source URL as a live one (or as
+    an earlier item) is not created again; its spans that exist already (same
+    start, end and label) are skipped. ``status`` approved (admins only) makes
+    the importing admin the reviewer of the spans marked approved. Spans are
+    validated by the caller with the same pure checks as ``span_create``
+    (``span_problems``); this adds what needs the database, a few queries per
+    call whatever the number of items.
+    """
+    require(user, "add_article")
+    if status == Span.Status.APPROVED and not is_admin(user):
+        raise PermissionDenied(_("Only admins may import spans as approved."))
+    now = timezone.now()
+    targets = _import_targets(user, items)
+    new_articles = [item for item in items if item.key not in targets]
+    article_ids = iter(bulk.allocate_ids(Article, len({i.key for i in new_articles})))
+    plans, article_rows, events = [], [], []
+    for item in items:
+        target = targets.get(item.key)
+        if target is None:
+            target = targets[item.key] = (next(article_ids), {}, True)
+            article_rows.append(_article_row(item, target[0], user, now))
+            events.append(_article_event(item, target[0], user, now))
+        plans.append((item, target))
+    span_count = sum(
+        1
+        for item, (_pk, existing, _new) in plans
+        for span in item.spans
+        if (span.start, span.end, span.label.pk) not in existing
+    )
+    span_ids = iter(bulk.allocate_ids(Span, span_count))
+    span_rows, outcomes, seen_articles = [], [], set()
+    for item, (article_id, existing, new) in plans:
+        by_ref, created = {}, 0
+        # Sources first, so that a quote can point at its entity.
+        for span in sorted(item.spans, key=lambda s: s.source_ref is not None):
+            key = (span.start, span.end, span.label.pk)
+            if key in existing:
+                by_ref[span.ref] = existing[key]
+                continue
+            pk = existing[key] = next(span_ids)
+            by_ref[span.ref] = pk
+            source_id = None
+            if span.source_ref is not None:
+                source_id = by_ref.get(span.source_ref)
+            row = _span_row(span, pk, article_id, source_id, user, status, now)
+            span_rows.append(row)
+            events.append(_span_event(span, row, user, now))
+            created += 1
+        outcomes.append(
+            ImportOutcome(
+                article_id=article_id,
+                created=new and article_id not in seen_articles,
+                spans_created=created,
+                spans_existing=len(item.spans) - created,
+            )
+        )
+        seen_articles.add(article_id)
+    bulk.insert(Article, _ARTICLE_COLUMNS, article_rows)
+    bulk.insert(Span, _SPAN_COLUMNS, span_rows)
+    bulk.insert(AuditEvent, _EVENT_COLUMNS, events)
+    return outcomes
+
+
+def _import_targets(user, items) -> dict:
+    """Return {key: (article id, {(start, end, label id): span id}, False)} for
+    the live articles that items match, locked and checked for ``user``.
+    """
+    shas = {item.key[0] for item in items}
+    found = {}
+    matches = (
+        Article.objects.alive()
+        .filter(text_sha256__in=shas)
+        .order_by("pk")
+        .values_list("pk", "text_sha256", "source_url")
+    )
+    for pk, sha, url in matches:
+        found.setdefault((sha, url), pk)
+    wanted = {key: pk for key, pk in found.items() if key in {i.key for i in items}}
+    if not wanted:
+        return {}
+    # The lock orders this import against a span created in the page meanwhile.
+    articles = Article.objects.select_for_update().filter(pk__in=wanted.values())
+    for article in articles.only("pk", "is_deleted", "uploaded_by_id"):
+        require(user, "add_span", article)
+        require(user, "change_article", article)
+    spans = defaultdict(dict)
+    rows = Span.objects.filter(article_id__in=wanted.values()).values_list(
+        "article_id", "start", "end", "label_id", "pk"
+    )
+    for article_id, start, end, label_id, pk in rows:
+        spans[article_id][(start, end, label_id)] = pk
+    return {key: (pk, spans[pk], False) for key, pk in wanted.items()}
+
+
+def _article_row(item, pk, user, now) -> tuple:
+    fields = item.fields
+    return (
+        pk,
+        fields["title"],
+        fields["text"],
+        fields["text_sha256"],
+        fields.get("language") or "fr",
+        fields.get("source_url", ""),
+        fields.get("outlet", ""),
+        fields.get("byline", ""),
+        fields.get("published_on"),
+        user.pk,
+        now,
+        now,
+        False,
+    )
+
+
+def _article_event(item, pk, user, now) -> tuple:
+    fields = item.fields
+    published_on = fields.get("published_on")
+    # Article.snapshot(with_text=False): the text itself is in the row.
+    after = {
+        "title": fields["title"],
+        "text_length": len(fields["text"]),
+        "text_sha256": fields["text_sha256"],
+        "language": fields.get("language") or "fr",
+        "source_url": fields.get("source_url", ""),
+        "outlet": fields.get("outlet", ""),
+        "byline": fields.get("byline", ""),
+        "published_on": published_on.isoformat() if published_on else None,
+        "is_deleted": False,
+    }
+    event = AuditEvent.build(
+        actor=user,
+        action=AuditEvent.Action.CREATE,
+        object_type="article",
+        object_id=pk,
+        object_repr=fields["title"],
+        article_id=pk,
+        after=after,
+        created_at=now,
+    )
+    return tuple(event.values())
+
+
+def _span_row(span, pk, article_id, source_id, user, status, now) -> tuple:
+    approved = status == Span.Status.APPROVED and span.status == Span.Status.APPROVED
+    return (
+        pk,
+        article_id,
+        span.label.pk,
+        span.start,
+        span.end,
+        span.text,
+        span.entity_type,
+        source_id,
+        Span.Status.APPROVED if approved else Span.Status.PENDING,
+        "",
+        user.pk,
+        user.pk if approved else None,
+        now if approved else None,
+        1,
+        now,
+        now,
+    )
+
+
+def _span_event(span, row, user, now) -> tuple:
+    pk, article_id, _label, start, end, text, entity_type, source_id = row[:8]
+    status, reviewed_by = row[8], row[11]
+    # Span.snapshot() of the stored row, and str(span) as its repr.
+    after = {
+        "label": span.label.slug,
+        "start": start,
+        "end": end,
+        "text": text,
+        "entity_type": entity_type,
+        "source": source_id,
+        "status": status,
+        "rejection_reason": "",
+        "reviewed_by": reviewed_by,
+        "version": 1,
+    }
+    event = AuditEvent.build(
+        actor=user,
+        action=AuditEvent.Action.CREATE,
+        object_type="span",
+        object_id=pk,
+        object_repr=f"{span.label} {start}–{end}",
+        article_id=article_id,
+        after=after,
+        created_at=now,
+    )
+    return tuple(event.values())

@@ -144,15 +144,53 @@ def test_it_reports_every_problem_of_a_line(alice, labels):
     assert "span 3 repeats span 2" in error.messages[3]
 
 
-def test_it_refuses_spans_on_a_text_that_is_not_canonical(alice, labels):
-    decomposed = TEXT.replace("é", "e\u0301")
+def test_it_maps_offsets_through_the_canonical_text(alice, labels):
+    decomposed = "  " + TEXT.replace("é", "e\u0301").replace(" à", "\r\nà") + "\n"
+    start = decomposed.index("Zoe")
+    zoe = {"start": start, "end": start + len("Zoe\u0301 Lefèvre"), "label": "entity"}
+    start = decomposed.index("Montr")
+    city = {"start": start, "end": start + len("Montre\u0301al"), "label": "entity"}
     result = imports.import_articles(
-        lines=[line(text=decomposed, spans=[ZOE])], user=alice
+        lines=[line(text=decomposed, spans=[zoe, city])], user=alice
     )
-    assert "not in canonical form" in str(result.errors[0])
-    result = imports.import_articles(lines=[line(text=decomposed + "\r\n")], user=alice)
     assert result.ok is True
-    assert Article.objects.get().text == TEXT
+    article = Article.objects.get()
+    assert article.text == TEXT.replace(" à", "\nà")
+    assert sorted(article.spans.values_list("text", flat=True)) == [
+        "Montréal",
+        "Zoé Lefèvre",
+    ]
+
+
+def test_it_refuses_a_boundary_inside_a_rewritten_sequence(alice, labels):
+    decomposed = TEXT.replace("é", "e\u0301").replace(" à", "\r\nà")
+    inside_accent = decomposed.index("Zoe") + 3
+    inside_newline = decomposed.index("\r") + 1
+    result = imports.import_articles(
+        lines=[
+            line(
+                text=decomposed,
+                spans=[{"start": 0, "end": inside_accent, "label": "quote"}],
+            ),
+            line(
+                title="B",
+                text=decomposed,
+                spans=[
+                    {
+                        "start": inside_newline,
+                        "end": inside_newline + 1,
+                        "label": "quote",
+                    }
+                ],
+            ),
+        ],
+        user=alice,
+    )
+    first, second = result.errors
+    assert "falls inside “e + U+0301”" in str(first)
+    assert "writes as “é”" in str(first)
+    assert "falls inside “U+000D + U+000A”" in str(second)
+    assert Article.objects.count() == 0
 
 
 def test_it_checks_the_text_sha256_when_given(alice, labels):
