@@ -279,6 +279,15 @@ FORMAT_PARAMETERS = [
     OpenApiParameter("format", str, enum=list(exports.FORMATS), default="jsonl"),
     OpenApiParameter("lines", bool, description="w3c: one annotation a line"),
     OpenApiParameter(
+        "excel",
+        bool,
+        description=(
+            "csv: the spreadsheet-safe variant (cells starting with = + - @ tab "
+            "or CR get a leading ', every cell quoted, UTF-8 byte-order mark); "
+            "plain csv is byte-exact"
+        ),
+    ),
+    OpenApiParameter(
         "manifest",
         bool,
         description="Return the manifest (counts, sha256) instead of the data",
@@ -290,9 +299,10 @@ FORMAT_PARAMETERS = [
     summary="Stream spans as training data",
     description=(
         "Constant memory at any size. Offsets are code points (NFC, LF). "
-        "Data consumers may only ask for approved spans. CoNLL ends with a "
-        "`# dropped_overlapping=N widened=M` line. The `Link` header points at "
-        "the manifest of the same export."
+        "Data consumers may only ask for approved spans. CoNLL tags entities "
+        "by type (`B-PER`…, untyped `B-ENTITY`) and other labels by name "
+        "(`B-QUOTE`…); its widened and dropped counts are in the manifest. The "
+        "`Link` header points at the manifest of the same export."
     ),
     parameters=[
         *FORMAT_PARAMETERS,

@@ -36,7 +36,7 @@ from .permissions import require, sees_approved_only
 
 SPLITS = ("train", "dev", "test")
 DEFAULT_SPLIT = {"train": 80, "dev": 10, "test": 10}
-DOWNLOAD_KEYS = ("format", "split", "lines", "manifest")
+DOWNLOAD_KEYS = ("format", "split", "lines", "excel", "manifest")
 MAX_SEED = 2**63 - 1
 
 
@@ -375,6 +375,7 @@ def stream(
             query.format,
             stats,
             lines=query.lines,
+            excel=query.excel,
             iri_base=iri_base,
             collection_id=collection_id or f"urn:newsroom:dataset:{dataset.pk}",
             collection_label=f"{dataset} ({split})",
@@ -389,6 +390,7 @@ def stream(
         chunks=chunks,
         stats=stats,
         sha256=sha256,
+        excel=query.excel,
     )
 
 

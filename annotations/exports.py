@@ -33,9 +33,9 @@ csv
     they hold ``"``, ``,`` or a line break; UTF-8 without a byte-order mark.
     Empty values (no entity type, no reviewer) are empty fields.
 conll
-    CoNLL-2003 layout with BIO tags: ``-DOCSTART- -X- -X- O`` and a blank line
-    before each article, then one ``token TAG`` line per token, a blank line
-    after each sentence. Tags are ``B-<label>``/``I-<label>``/``O``.
+    CoNLL-2003 layout with BIO tags, entity types as tags (``B-PER``,
+    untyped entities ``B-ENTITY``, other labels ``B-QUOTE``…): see
+    ``annotations/conll.py``, which also holds the tokenizer.
 w3c
     W3C Web Annotation JSON-LD: an ``AnnotationCollection`` whose ``first``
     ``AnnotationPage`` holds every annotation, or (``lines=1``) one annotation a
@@ -46,51 +46,15 @@ w3c
     ``TextPositionSelector`` (code points) and a ``TextQuoteSelector`` (exact
     text and up to 32 code points of prefix and suffix).
 
-CoNLL tokenizer and sentence splitter
--------------------------------------
-Tokens, tried in this order at each position (whitespace is never a token):
-
-1. a flag: two regional-indicator symbols;
-2. a number with inner separators: digits, then one or more groups of ``.``
-   or ``,`` and digits (``4,2``, ``180,000``, ``3.5``);
-3. a word: a run of Unicode word characters (letters, digits, underscore) and
-   combining marks (``Zoé`` even when decomposed, ``12h30``);
-4. any other character (punctuation, symbol, emoji) on its own, with the
-   marks, skin-tone modifiers and tag characters that follow it, and joined
-   to the next symbol by a zero-width joiner (so ``👩‍💻`` is one token).
-
-So ``« Bonjour »`` is three tokens, ``l’équipe`` is ``l`` ``’`` ``équipe``, and
-``Saint-Étienne`` is ``Saint`` ``-`` ``Étienne``: apostrophes and hyphens are
-tokens of their own, which puts most entity boundaries on token boundaries.
-
-A sentence ends at a line break, or after a token of end punctuation
-(``.`` ``!`` ``?`` ``…`` and their full-width forms) and any closing quotes or
-brackets that follow it, when the next token comes after whitespace and starts
-with an upper-case letter, a digit or an opening quote, bracket or dash. A
-sentence never ends inside a kept span: a quote of three sentences stays one
-CoNLL sentence.
-
-A span that does not start and end on token boundaries is widened to the tokens
-it touches (counted as ``widened``). Overlapping spans cannot share a BIO
-column: pick a label set with ``label=``; among the spans left, the longest
-(then the earliest) is kept and any span sharing a token with a kept one is
-dropped (counted as ``dropped_overlapping``). Both counts are only known at the
-end of the stream: the last line of the output is the comment
-``# dropped_overlapping=N widened=M``; ``Export.stats`` and the manifest carry
-them too.
 """
 
 from __future__ import annotations
 
 import base64
-import bisect
 import csv
-import functools
 import hashlib
 import io
 import json
-import re
-import unicodedata
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -106,6 +70,7 @@ from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
+from . import conll
 from .models import Article, AuditEvent, Label, Span, language_validator
 from .permissions import require, sees_approved_only
 
@@ -117,10 +82,10 @@ QUOTE_CONTEXT = 32
 
 STATUSES = ("approved", "pending", "rejected", "all")
 FILTER_KEYS = ("status", "label", "article", "language", "since", "include_empty")
-PARAM_KEYS = (*FILTER_KEYS, "format", "lines", "manifest")
+PARAM_KEYS = (*FILTER_KEYS, "format", "lines", "excel", "manifest")
 
-# The DESIGN.md jsonl shape, in order; records carry two more span keys
-# (status, created_at) that only csv and w3c print.
+# The DESIGN.md jsonl shape, in order; records carry one more span key
+# (created_at) that only w3c prints.
 ARTICLE_KEYS = ("article_id", "title", "language", "source_url", "text", "text_sha256")
 SPAN_KEYS = (
     "id",
@@ -133,6 +98,7 @@ SPAN_KEYS = (
     "annotator",
     "reviewer",
     "reviewed_at",
+    "status",
 )
 CSV_COLUMNS = (
     "article_id",
@@ -278,6 +244,7 @@ class ExportQuery:
     since: datetime | None = None
     include_empty: bool = False
     lines: bool = False
+    excel: bool = False
     manifest: bool = False
 
     @classmethod
@@ -355,8 +322,13 @@ class ExportQuery:
         since = _parse_since(param_value(params, "since", errors), errors)
         flags = {
             key: parse_bool(param_value(params, key, errors), key, errors)
-            for key in ("include_empty", "lines", "manifest")
+            for key in ("include_empty", "lines", "excel", "manifest")
         }
+        if flags.get("excel") and fmt != "csv":
+            errors["excel"] = _(
+                "excel=1 is the spreadsheet-safe variant of format=csv; got "
+                "format=%(format)s."
+            ) % {"format": fmt}
         if errors:
             raise ValidationError(errors)
         return cls(
@@ -570,6 +542,8 @@ class ExportStats:
     labels: Counter = field(default_factory=Counter)
     widened: int = 0
     dropped_overlapping: int = 0
+    # Spreadsheet-safe csv: cells given a leading ' so that no formula runs.
+    neutralised: int = 0
     complete: bool = False
 
     def count(self, spans: list[dict]) -> None:
@@ -598,9 +572,28 @@ def write_jsonl(records: Iterable[dict], stats: ExportStats) -> Iterator[str]:
         yield jsonl_line(record)
 
 
-def write_csv(records: Iterable[dict], stats: ExportStats) -> Iterator[str]:
+# A spreadsheet runs a cell starting with one of these as a formula (OWASP).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise(value, stats: ExportStats):
+    """Return ``value`` with a leading ``'`` if a spreadsheet would run it."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        stats.neutralised += 1
+        return "'" + value
+    return value
+
+
+def write_csv(
+    records: Iterable[dict], stats: ExportStats, *, excel: bool = False
+) -> Iterator[str]:
     buffer = io.StringIO()
-    writer = csv.writer(buffer)  # RFC 4180: QUOTE_MINIMAL, "\r\n" line ends
+    if excel:
+        # Quoted cells, and a byte-order mark so that Excel reads UTF-8.
+        buffer.write("\ufeff")
+        writer = csv.writer(buffer, quoting=csv.QUOTE_ALL)
+    else:
+        writer = csv.writer(buffer)  # RFC 4180: QUOTE_MINIMAL, "\r\n" line ends
     writer.writerow(CSV_COLUMNS)
     for record in records:
         spans = record["spans"]
@@ -608,7 +601,7 @@ def write_csv(records: Iterable[dict], stats: ExportStats) -> Iterator[str]:
             continue
         stats.count(spans)
         article_id = record["article_id"]
-        writer.writerows(
+        rows = (
             (
                 article_id,
                 span["id"],
@@ -625,145 +618,13 @@ def write_csv(records: Iterable[dict], stats: ExportStats) -> Iterator[str]:
             )
             for span in spans
         )
+        if excel:
+            rows = ([neutralise(value, stats) for value in row] for row in rows)
+        writer.writerows(rows)
         yield buffer.getvalue()
         buffer.seek(0)
         buffer.truncate()
     yield buffer.getvalue()
-
-
-# CoNLL
-
-
-END_PUNCTUATION = frozenset(".!?…。！？‼⁇⁈⁉")
-CLOSERS = frozenset("»”’\"')]}›")
-OPENERS = frozenset("«“‘\"'([¿¡—–-‹„")
-
-
-def _ranges(predicate, limits) -> str:
-    parts = []
-    for low, high in limits:
-        start = None
-        for code in range(low, high):
-            if predicate(chr(code)):
-                if start is None:
-                    start = code
-            elif start is not None:
-                parts.append(f"\\U{start:08x}-\\U{code - 1:08x}")
-                start = None
-        if start is not None:
-            parts.append(f"\\U{start:08x}-\\U{high - 1:08x}")
-    return "".join(parts)
-
-
-@functools.cache
-def _token_pattern() -> re.Pattern:
-    # Built on first use: scanning the Unicode tables takes a few tens of ms.
-    marks = _ranges(
-        lambda c: unicodedata.category(c).startswith("M"),
-        [(0x300, 0x30000), (0xE0100, 0xE01F0)],
-    )
-    extend = f"[{marks}\\U0001f3fb-\\U0001f3ff\\U000e0020-\\U000e007f]"
-    flag = "[\\U0001f1e6-\\U0001f1ff]"
-    return re.compile(
-        f"{flag}{flag}"
-        r"|\d+(?:[.,]\d+)+"
-        f"|(?:\\w|{extend})+"
-        f"|[^\\s\\w]{extend}*(?:\u200d[^\\s\\w]{extend}*)*"
-    )
-
-
-def tokenize(text: str) -> list[tuple[int, int]]:
-    """Return the (start, end) code-point offsets of the tokens of ``text``."""
-    return [match.span() for match in _token_pattern().finditer(text)]
-
-
-def sentences(text: str, tokens: list[tuple[int, int]], keep_together=()) -> list:
-    """Return lists of token indices, one per sentence (rules in the module doc).
-
-    No sentence ends before a token index in ``keep_together``.
-    """
-    result, current = [], []
-    after_end = False
-    previous_end = 0
-    for index, (start, end) in enumerate(tokens):
-        token = text[start:end]
-        if current:
-            gap = text[previous_end:start]
-            breaks = "\n" in gap or (
-                after_end
-                and gap
-                and (token[0].isupper() or token[0].isdigit() or token[0] in OPENERS)
-            )
-            if breaks and index not in keep_together:
-                result.append(current)
-                current = []
-                after_end = False
-        current.append(index)
-        if token in END_PUNCTUATION:
-            after_end = True
-        elif not (after_end and token in CLOSERS):
-            after_end = False
-        previous_end = end
-    if current:
-        result.append(current)
-    return result
-
-
-def conll_tags(
-    text: str, tokens: list[tuple[int, int]], spans: list[dict]
-) -> tuple[list[str], int, int, list[dict]]:
-    """Return (BIO tags, widened, dropped_overlapping, kept spans) for one text."""
-    starts = [start for start, _end in tokens]
-    ends = [end for _start, end in tokens]
-    placed = []
-    for span in spans:
-        first = bisect.bisect_right(ends, span["start"])
-        last = bisect.bisect_left(starts, span["end"])
-        if first < last:
-            placed.append((span, first, last))
-    placed.sort(
-        key=lambda p: (p[0]["start"] - p[0]["end"], p[0]["start"], p[0]["label"])
-    )
-    taken = bytearray(len(tokens))
-    tags = ["O"] * len(tokens)
-    widened = dropped = 0
-    kept = []
-    for span, first, last in placed:
-        if any(taken[first:last]):
-            dropped += 1
-            continue
-        taken[first:last] = b"\x01" * (last - first)
-        label = span["label"]
-        tags[first] = "B-" + label
-        for index in range(first + 1, last):
-            tags[index] = "I-" + label
-        if starts[first] != span["start"] or ends[last - 1] != span["end"]:
-            widened += 1
-        kept.append(span)
-    dropped += len(spans) - len(placed)
-    kept.sort(key=lambda s: (s["start"], s["end"], s["label"]))
-    return tags, widened, dropped, kept
-
-
-def write_conll(records: Iterable[dict], stats: ExportStats) -> Iterator[str]:
-    for record in records:
-        text = record["text"]
-        tokens = tokenize(text)
-        tags, widened, dropped, kept = conll_tags(text, tokens, record["spans"])
-        stats.widened += widened
-        stats.dropped_overlapping += dropped
-        stats.count(kept)
-        inside = {index for index, tag in enumerate(tags) if tag[0] == "I"}
-        lines = ["-DOCSTART- -X- -X- O\n\n"]
-        for sentence in sentences(text, tokens, inside):
-            lines.extend(
-                f"{text[tokens[i][0] : tokens[i][1]]} {tags[i]}\n" for i in sentence
-            )
-            lines.append("\n")
-        yield "".join(lines)
-    yield (
-        f"# dropped_overlapping={stats.dropped_overlapping} widened={stats.widened}\n"
-    )
 
 
 # W3C Web Annotation
@@ -888,6 +749,7 @@ def render(
     stats: ExportStats,
     *,
     lines: bool = False,
+    excel: bool = False,
     iri_base: str | None = None,
     collection_id: str | None = None,
     collection_label: str = "Newsroom export",
@@ -896,9 +758,9 @@ def render(
     if fmt == "jsonl":
         chunks = write_jsonl(records, stats)
     elif fmt == "csv":
-        chunks = write_csv(records, stats)
+        chunks = write_csv(records, stats, excel=excel)
     elif fmt == "conll":
-        chunks = write_conll(records, stats)
+        chunks = conll.write_conll(records, stats)
     elif fmt == "w3c":
         chunks = write_w3c(
             records,
@@ -944,6 +806,7 @@ class Export:
     chunks: Iterator[bytes]
     stats: ExportStats
     sha256: str | None = None
+    excel: bool = False
 
     @property
     def content_type(self) -> str:
@@ -1000,12 +863,17 @@ def stream(
             query.format,
             stats,
             lines=query.lines,
+            excel=query.excel,
             iri_base=iri_base,
             collection_id=(iri_base.rstrip("/") + "/export/") if iri_base else None,
         )
     )
     return Export(
-        format=fmt, filename=filename_for(query, fmt), chunks=chunks, stats=stats
+        format=fmt,
+        filename=filename_for(query, fmt),
+        chunks=chunks,
+        stats=stats,
+        excel=query.excel,
     )
 
 
@@ -1039,6 +907,21 @@ def describe(export: Export, *, filters: dict, generated_at: datetime) -> dict:
             "widened": export.stats.widened,
             "dropped_overlapping": export.stats.dropped_overlapping,
         }
+    if export.format.name == "csv" and export.excel:
+        manifest["csv"] = {
+            "excel": True,
+            "byte_order_mark": True,
+            "quoting": "all",
+            "neutralised_cells": export.stats.neutralised,
+            "neutralisation": (
+                "A cell starting with =, +, -, @, a tab or a carriage return "
+                "begins with an added ' so that spreadsheets never run it as a "
+                "formula (OWASP CSV injection). For reading by people only: "
+                "train on format=csv without excel, which is exact."
+            ),
+        }
+    elif export.format.name == "csv":
+        manifest["csv"] = {"excel": False, "exact": True}
     return manifest
 
 

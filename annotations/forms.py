@@ -519,12 +519,23 @@ class ExportForm(ExportFiltersMixin):
     lines = forms.BooleanField(
         label=gettext_lazy("W3C: one annotation a line"), required=False
     )
+    # On by default here: people open this page's CSV in a spreadsheet.
+    excel = forms.BooleanField(
+        label=gettext_lazy(
+            "CSV: safe to open in a spreadsheet (cells that look like formulas "
+            "get a leading ')"
+        ),
+        required=False,
+        initial=True,
+    )
     field_order = ["format", "status", "label", "language", "since", "include_empty"]
 
     def export_params(self) -> dict:
         params = {**self.export_filters(), "format": self.cleaned_data["format"]}
         if self.cleaned_data["lines"]:
             params["lines"] = "1"
+        if self.cleaned_data["excel"] and params["format"] == "csv":
+            params["excel"] = "1"
         return params
 
 

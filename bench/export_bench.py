@@ -1,27 +1,22 @@
-"""Export benchmark: generate articles, import them, time the jsonl and csv exports.
+"""Export benchmark: every format at W1 and W2, beside PostgreSQL's own export.
 
-    python bench/export_bench.py --database-url postgres://…/exportbench \\
-        --articles 2000 --spans-per-article 25 --mode direct
+    python bench/export_bench.py --database-url postgres://…/bulk \\
+        --workload W1 --workload W2
 
-Steps: migrate the database; generate ``--articles`` articles of about
-``--chars`` characters with exactly ``--spans-per-article`` spans each (French
-and English sentences with accents, « guillemets », “curly quotes” and emoji,
-some before the spans); import them as approved through
-``annotations.imports`` (idempotent: a second run imports nothing, and a
-larger run on the same database adds only the new articles); then time each
-export in a fresh process:
+With ``--workload``, the databases ``<name>_w1`` and ``<name>_w2`` filled by
+``bench/import_bench.py`` are read (W1: 2,000 articles, 50,000 approved spans;
+W2: 20,000 and 500,000). Each format is exported in a fresh child process by
+``exports.stream()`` (bytes counted and dropped; the figure is the wall time
+and that process's peak RSS), and the floor in another: PostgreSQL building
+the same jsonl (``json_build_object``) or csv (``COPY … WITH (FORMAT csv)``)
+itself, read by psycopg. The table gives both sizes side by side, ours over
+the floor, and each format's W2/W1 time ratio (10 for a linear cost).
 
-``--mode direct``
-    ``exports.stream()`` in a child process, bytes counted and dropped; the
-    figure is that process's peak RSS (``ru_maxrss``).
-``--mode http``
-    gunicorn (two sync workers) serving ``/api/v1/export/``, read with a token
-    created for the benchmark admin; the figure is the highest peak RSS
-    (``VmHWM``) of the workers after the download.
-
-The targets on a 2-core machine: 50,000 spans in under 2 s, 500,000 in under
-15 s, and peak RSS at 500,000 within 50 MB of the 50,000 run. Use a database
-of its own: the benchmark writes an admin user and its articles there.
+Without ``--workload`` the older single-size mode runs: ``--articles`` and
+``--spans-per-article`` are generated and imported into ``--database-url``
+itself, then timed ``--mode direct`` (as above) or ``--mode http`` (gunicorn,
+two sync workers, serving ``/api/v1/export/``, read with a token; the figure is
+the highest peak RSS of the workers).
 """
 
 import argparse
@@ -40,7 +35,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 ADMIN = "bench-admin"
-FORMATS = ("jsonl", "csv")
+FORMATS = ("jsonl", "csv", "conll", "w3c")
+FLOORS = {"jsonl": "floor-jsonl", "csv": "floor-csv"}
+WORKLOADS = ("W1", "W2")
 
 # Invented people, places and sentences.
 FIRST = (
@@ -253,17 +250,145 @@ def direct_child(fmt):
     )
 
 
-def time_direct(args, fmt):
+ISO = """to_char({} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')"""
+FLOOR_JSONL = f"""
+SELECT json_build_object(
+    'article_id', a.id, 'title', a.title, 'language', a.language,
+    'source_url', a.source_url, 'text', a.text, 'text_sha256', a.text_sha256,
+    'spans', (
+        SELECT json_agg(json_build_object(
+            'id', s.id, 'start', s.start, 'end', s."end", 'label', l.slug,
+            'text', s.text, 'source_span', s.source_id,
+            'entity_type', s.entity_type, 'annotator', u.username,
+            'reviewer', r.username, 'reviewed_at', {ISO.format("s.reviewed_at")},
+            'status', s.status
+        ) ORDER BY s.start, s."end", l.slug)
+        FROM annotations_span s
+        JOIN annotations_label l ON l.id = s.label_id
+        JOIN auth_user u ON u.id = s.created_by_id
+        LEFT JOIN auth_user r ON r.id = s.reviewed_by_id
+        WHERE s.article_id = a.id AND s.status = 'approved'
+    )
+)::text
+FROM annotations_article a
+WHERE NOT a.is_deleted AND EXISTS (
+    SELECT 1 FROM annotations_span s
+    WHERE s.article_id = a.id AND s.status = 'approved'
+)
+ORDER BY a.id
+"""
+FLOOR_CSV = f"""
+COPY (
+    SELECT s.article_id, s.id, l.slug, s.start, s."end", s.text, s.entity_type,
+        s.source_id, s.status, u.username, r.username,
+        {ISO.format("s.reviewed_at")}
+    FROM annotations_span s
+    JOIN annotations_article a ON a.id = s.article_id AND NOT a.is_deleted
+    JOIN annotations_label l ON l.id = s.label_id
+    JOIN auth_user u ON u.id = s.created_by_id
+    LEFT JOIN auth_user r ON r.id = s.reviewed_by_id
+    WHERE s.status = 'approved'
+    ORDER BY s.article_id, s.start, s."end", l.slug
+) TO STDOUT WITH (FORMAT csv, HEADER)
+"""
+
+
+def floor_child(kind, database_url):
+    """Let PostgreSQL build the export itself; print the figures as JSON."""
+    import psycopg
+
+    baseline = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    started = time.perf_counter()
+    size = 0
+    with psycopg.connect(database_url) as conn:
+        if kind == "floor-csv":
+            with conn.cursor().copy(FLOOR_CSV) as copy:
+                for block in copy:
+                    size += len(block)
+        else:
+            with conn.cursor(name="floor") as cursor:
+                cursor.itersize = 2000
+                cursor.execute(FLOOR_JSONL)
+                for (line,) in cursor:
+                    size += len(line.encode()) + 1
+    seconds = time.perf_counter() - started
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    print(
+        json.dumps(
+            {
+                "seconds": seconds,
+                "bytes": size,
+                "spans": 0,
+                "baseline_kb": baseline,
+                "peak_kb": peak,
+            }
+        )
+    )
+
+
+def time_direct(args, fmt, database_url=None):
     command = [
         sys.executable,
         __file__,
         "--database-url",
-        args.database_url,
+        database_url or args.database_url,
         "--child",
         fmt,
     ]
     output = subprocess.run(command, check=True, capture_output=True, text=True)
     return json.loads(output.stdout.strip().splitlines()[-1])
+
+
+def workload_url(base, workload):
+    from urllib.parse import urlparse
+
+    parsed = urlparse(base)
+    return parsed._replace(path=f"{parsed.path}_{workload.lower()}").geturl()
+
+
+def run_workloads(args):
+    """Time every format and its floor at each workload; print a table."""
+    figures = {}
+    for workload in args.workload:
+        url = workload_url(args.database_url, workload)
+        for fmt in args.format or FORMATS:
+            for kind in (fmt, FLOORS.get(fmt)):
+                if kind is None:
+                    continue
+                runs = [time_direct(args, kind, url) for _run in range(args.repeat)]
+                best = min(runs, key=lambda r: r["seconds"])
+                figures[workload, kind] = best
+                print(
+                    f"{workload} {kind:11} {best['seconds']:6.2f} s  "
+                    f"{best['bytes'] / 1e6:7.1f} MB  "
+                    f"peak RSS {best['peak_kb'] / 1024:6.1f} MB",
+                    flush=True,
+                )
+    print()
+    print(
+        "| format | W1 ours | W1 floor | W2 ours | W2 floor | W2 ours / floor "
+        "| W2 / W1 (ours) | peak RSS W1 → W2 |"
+    )
+    print("| --- | --- | --- | --- | --- | --- | --- | --- |")
+
+    def cell(workload, kind):
+        found = figures.get((workload, kind))
+        return f"{found['seconds']:.2f} s" if found else "—"
+
+    for fmt in args.format or FORMATS:
+        floor = FLOORS.get(fmt)
+        ours = [figures.get((w, fmt)) for w in WORKLOADS]
+        floors = [figures.get((w, floor)) for w in WORKLOADS]
+        ratio = scale = rss = "—"
+        if ours[1] and floors[1]:
+            ratio = f"{ours[1]['seconds'] / floors[1]['seconds']:.2f}×"
+        if all(ours):
+            scale = f"{ours[1]['seconds'] / ours[0]['seconds']:.1f}"
+            rss = " → ".join(f"{o['peak_kb'] / 1024:.0f}" for o in ours) + " MB"
+        print(
+            f"| {fmt} | {cell('W1', fmt)} | {cell('W1', floor)} | {cell('W2', fmt)} "
+            f"| {cell('W2', floor)} | {ratio} | {scale} | {rss} |"
+        )
 
 
 def create_token():
@@ -380,9 +505,23 @@ def main():
     parser.add_argument("--mode", choices=("direct", "http"), default="direct")
     parser.add_argument("--format", choices=FORMATS, action="append")
     parser.add_argument("--repeat", type=int, default=1)
-    parser.add_argument("--child", choices=FORMATS, help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--workload",
+        action="append",
+        choices=WORKLOADS,
+        help="Read <name>_w1/<name>_w2 as filled by import_bench.py; repeatable.",
+    )
+    parser.add_argument(
+        "--child", choices=[*FORMATS, *FLOORS.values()], help=argparse.SUPPRESS
+    )
     args = parser.parse_args()
 
+    if args.child in FLOORS.values():
+        floor_child(args.child, args.database_url)
+        return
+    if args.workload and not args.child:
+        run_workloads(args)
+        return
     setup_django(args.database_url)
     if args.child:
         direct_child(args.child)

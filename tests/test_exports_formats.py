@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from annotations import exports
+from annotations import conll, exports
 
 from .export_data import make_golden, span
 from .factories import ArticleFactory
@@ -36,17 +36,20 @@ EXPECTED_JSONL = (
     '"spans": ['
     '{"id": 9101, "start": 0, "end": 3, "label": "entity", "text": "Zoé", '
     '"source_span": null, "entity_type": "PER", "annotator": "alice", '
-    '"reviewer": "rita", "reviewed_at": "2026-03-02T10:30:00.000000Z"}, '
+    '"reviewer": "rita", "reviewed_at": "2026-03-02T10:30:00.000000Z", '
+    '"status": "approved"}, '
     '{"id": 9102, "start": 12, "end": 49, "label": "quote", '
     '"text": "« Le maire, \\"Léon\\", viendra\\ndemain. »", "source_span": 9101, '
     '"entity_type": null, "annotator": "alice", "reviewer": "rita", '
-    '"reviewed_at": "2026-03-02T10:30:00.000000Z"}, '
+    '"reviewed_at": "2026-03-02T10:30:00.000000Z", "status": "approved"}, '
     '{"id": 9103, "start": 25, "end": 29, "label": "entity", "text": "Léon", '
     '"source_span": null, "entity_type": "PER", "annotator": "alice", '
-    '"reviewer": "rita", "reviewed_at": "2026-03-02T10:30:00.000000Z"}, '
+    '"reviewer": "rita", "reviewed_at": "2026-03-02T10:30:00.000000Z", '
+    '"status": "approved"}, '
     '{"id": 9104, "start": 64, "end": 70, "label": "entity", "text": "Québec", '
     '"source_span": null, "entity_type": "LOC", "annotator": "alice", '
-    '"reviewer": "rita", "reviewed_at": "2026-03-02T10:30:00.000000Z"}]}\n'
+    '"reviewer": "rita", "reviewed_at": "2026-03-02T10:30:00.000000Z", '
+    '"status": "approved"}]}\n'
 )
 
 
@@ -123,30 +126,29 @@ def test_it_writes_only_the_header_when_nothing_matches(golden, alice):
 EXPECTED_CONLL = """\
 -DOCSTART- -X- -X- O
 
-Zoé B-entity
+Zoé B-PER
 dit O
 🚀 O
 : O
-« B-quote
-Le I-quote
-maire I-quote
-, I-quote
-" I-quote
-Léon I-quote
-" I-quote
-, I-quote
-viendra I-quote
-demain I-quote
-. I-quote
-» I-quote
+« B-QUOTE
+Le I-QUOTE
+maire I-QUOTE
+, I-QUOTE
+" I-QUOTE
+Léon I-QUOTE
+" I-QUOTE
+, I-QUOTE
+viendra I-QUOTE
+demain I-QUOTE
+. I-QUOTE
+» I-QUOTE
 
 Rendez O
 - O
 vous O
 à O
-Québec B-entity
+Québec B-LOC
 
-# dropped_overlapping=1 widened=0
 """
 
 
@@ -166,7 +168,7 @@ def test_it_writes_conll_keeping_the_longest_of_overlapping_spans(golden, carl):
 EXPECTED_CONLL_ENTITIES = """\
 -DOCSTART- -X- -X- O
 
-Zoé B-entity
+Zoé B-PER
 dit O
 🚀 O
 : O
@@ -175,7 +177,7 @@ Le O
 maire O
 , O
 " O
-Léon B-entity
+Léon B-PER
 " O
 , O
 viendra O
@@ -188,9 +190,8 @@ Rendez O
 - O
 vous O
 à O
-Québec B-entity
+Québec B-LOC
 
-# dropped_overlapping=0 widened=0
 """
 
 
@@ -232,20 +233,19 @@ EXPECTED_CONLL_WIDENED = """\
 -DOCSTART- -X- -X- O
 
 Les O
-Montréalais B-entity
+Montréalais B-ENTITY
 l O
 ’ O
 adorent O
 . O
 
-Marie B-claim
-- I-claim
-Ève I-claim
-Roy I-claim
-aussi I-claim
+Marie B-CLAIM
+- I-CLAIM
+Ève I-CLAIM
+Roy I-CLAIM
+aussi I-CLAIM
 . O
 
-# dropped_overlapping=1 widened=1
 """
 
 
@@ -257,11 +257,12 @@ def test_it_widens_spans_to_token_boundaries_and_counts_them(widening, carl):
 
 def test_it_keeps_both_entities_when_only_entities_are_asked_for(widening, carl):
     content, export = run({"format": "conll", "label": "entity"}, carl)
-    assert "Montréalais B-entity\n" in content
-    assert "Marie B-entity\n- I-entity\nÈve I-entity\nRoy I-entity\naussi O\n" in (
+    assert "Montréalais B-ENTITY\n" in content
+    assert "Marie B-ENTITY\n- I-ENTITY\nÈve I-ENTITY\nRoy I-ENTITY\naussi O\n" in (
         content
     )
-    assert content.endswith("# dropped_overlapping=0 widened=1\n")
+    assert "#" not in content
+    assert (export.stats.widened, export.stats.dropped_overlapping) == (1, 0)
 
 
 EXPECTED_W3C_QUOTE = (
@@ -366,7 +367,7 @@ def test_it_writes_w3c_annotations_one_a_line(golden, alice):
     ],
 )
 def test_it_tokenizes_words_numbers_punctuation_and_emoji(text, tokens):
-    found = [text[start:end] for start, end in exports.tokenize(text)]
+    found = [text[start:end] for start, end in conll.tokenize(text)]
     assert found[: len(tokens)] == [
         # Decomposed input stays decomposed: offsets index the given text.
         token.replace("Zoé", "Zoe\u0301")
@@ -376,10 +377,10 @@ def test_it_tokenizes_words_numbers_punctuation_and_emoji(text, tokens):
 
 def test_it_splits_sentences_on_end_punctuation_and_line_breaks():
     text = "Il dit « Oui. » puis part. Elle reste…\nFin. 3 jours. Voir Example.org ici"
-    tokens = exports.tokenize(text)
+    tokens = conll.tokenize(text)
     found = [
         " ".join(text[slice(*tokens[i])] for i in sentence)
-        for sentence in exports.sentences(text, tokens)
+        for sentence in conll.sentences(text, tokens)
     ]
     assert found == [
         "Il dit « Oui . » puis part .",
@@ -392,6 +393,6 @@ def test_it_splits_sentences_on_end_punctuation_and_line_breaks():
 
 def test_it_never_ends_a_sentence_inside_a_kept_span():
     text = "Elle a dit. Puis rien."
-    tokens = exports.tokenize(text)
-    assert len(exports.sentences(text, tokens)) == 2
-    assert len(exports.sentences(text, tokens, keep_together={4})) == 1
+    tokens = conll.tokenize(text)
+    assert len(conll.sentences(text, tokens)) == 2
+    assert len(conll.sentences(text, tokens, keep_together={4})) == 1

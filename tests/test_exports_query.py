@@ -11,7 +11,7 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import QueryDict
 
-from annotations import exports, services
+from annotations import conll, exports, services
 from annotations.models import Article, Label, Span
 
 from .export_data import make_golden, span
@@ -283,7 +283,7 @@ def tricky(alice, rita):
     for number, text in enumerate(texts):
         article = services.article_create(user=alice, title=f"T{number}", text=text)
         words = [
-            (start, end) for start, end in exports.tokenize(article.text) if end > start
+            (start, end) for start, end in conll.tokenize(article.text) if end > start
         ]
         for index, (start, end) in enumerate(words[::2]):
             SpanFactory(

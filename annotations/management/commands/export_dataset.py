@@ -38,6 +38,12 @@ class Command(BaseCommand):
             "--lines", action="store_true", help="w3c: one annotation a line."
         )
         parser.add_argument(
+            "--excel",
+            action="store_true",
+            help="csv: spreadsheet-safe (formula-like cells neutralised, "
+            "byte-order mark); plain csv is exact.",
+        )
+        parser.add_argument(
             "--manifest",
             action="store_true",
             help="Print the export's manifest (counts, sha256…) instead of the data.",
@@ -57,6 +63,7 @@ class Command(BaseCommand):
         params.update(
             include_empty=options["include_empty"],
             lines=options["lines"],
+            excel=options["excel"],
         )
         try:
             if options["manifest"]:
