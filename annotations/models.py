@@ -405,7 +405,11 @@ class Span(models.Model):
         LOC = "LOC", gettext_lazy("Location")
         MISC = "MISC", gettext_lazy("Other")
 
-    article = models.ForeignKey(Article, models.CASCADE, related_name="spans")
+    # Indexed with the id below: one article's spans in id order (the API's
+    # cursor pages) then never walk the whole table.
+    article = models.ForeignKey(
+        Article, models.CASCADE, related_name="spans", db_index=False
+    )
     label = models.ForeignKey(Label, models.PROTECT, related_name="spans")
     start = models.PositiveIntegerField()
     end = models.PositiveIntegerField()
@@ -475,6 +479,7 @@ class Span(models.Model):
         indexes = [
             models.Index(fields=["status", "created_at"]),
             models.Index(fields=["updated_at"]),
+            models.Index(fields=["article", "id"], name="span_article_id_idx"),
         ]
 
     def __str__(self):

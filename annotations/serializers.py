@@ -1,6 +1,7 @@
 import re
 
 from django.conf import settings
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -171,6 +172,82 @@ class SpanSerializer(serializers.ModelSerializer):
             "updated_at",
         ]
         read_only_fields = fields
+
+
+class ArticleWithSpansSerializer(ArticleSerializer):
+    """An article with its visible spans (``?include=spans``), for the schema."""
+
+    spans = SpanSerializer(many=True, read_only=True)
+
+    class Meta(ArticleSerializer.Meta):
+        fields = [*ArticleSerializer.Meta.fields, "spans"]
+        read_only_fields = fields
+
+
+# What SpanSerializer reads, as values(): a list endpoint then builds plain
+# dicts instead of running a serializer per row.
+SPAN_VALUES = (
+    "id",
+    "article_id",
+    "label__slug",
+    "start",
+    "end",
+    "text",
+    "entity_type",
+    "source_id",
+    "source__status",
+    "status",
+    "version",
+    "created_by__username",
+    "reviewed_by__username",
+    "reviewed_at",
+    "rejection_reason",
+    "created_at",
+    "updated_at",
+)
+
+
+def span_rows(rows, *, approved_sources_only: bool = False) -> list[dict]:
+    """Return ``rows`` (dicts of SPAN_VALUES) exactly as SpanSerializer writes them.
+
+    ``approved_sources_only`` (data consumers) leaves out a source they may not
+    read.
+    """
+    tz = timezone.get_current_timezone()
+
+    def moment(value):
+        # DRF's DateTimeField: in the current time zone, "Z" for UTC.
+        if value is None:
+            return None
+        text = value.astimezone(tz).isoformat()
+        return text[:-6] + "Z" if text.endswith("+00:00") else text
+
+    result = []
+    for row in rows:
+        source = row["source_id"]
+        if approved_sources_only and row["source__status"] != Span.Status.APPROVED:
+            source = None
+        result.append(
+            {
+                "id": row["id"],
+                "article": row["article_id"],
+                "label": row["label__slug"],
+                "start": row["start"],
+                "end": row["end"],
+                "text": row["text"],
+                "entity_type": row["entity_type"],
+                "source": source,
+                "status": row["status"],
+                "version": row["version"],
+                "created_by": row["created_by__username"],
+                "reviewed_by": row["reviewed_by__username"],
+                "reviewed_at": moment(row["reviewed_at"]),
+                "rejection_reason": row["rejection_reason"],
+                "created_at": moment(row["created_at"]),
+                "updated_at": moment(row["updated_at"]),
+            }
+        )
+    return result
 
 
 class LabelSlugField(serializers.SlugRelatedField):
