@@ -199,8 +199,7 @@ class IsAdminOrReadOnly(BasePermission):
         return request.method in SAFE_METHODS or permissions.can(request.user, "manage")
 
 
-def _bulk(items, create_one) -> list:
-    """Create every item in one transaction, or none; report errors by index."""
+def _check_bulk_size(items) -> None:
     if not isinstance(items, list) or not items:
         raise exceptions.ValidationError(_("Send a JSON list of at least one item."))
     if len(items) > BULK_MAX_ITEMS:
@@ -208,6 +207,11 @@ def _bulk(items, create_one) -> list:
             _("Send at most %(max)d items at once; this request has %(n)d.")
             % {"max": BULK_MAX_ITEMS, "n": len(items)}
         )
+
+
+def _bulk(items, create_one) -> list:
+    """Create every item in one transaction, or none; report errors by index."""
+    _check_bulk_size(items)
     errors, created = {}, []
     with transaction.atomic():
         for index, item in enumerate(items):
@@ -550,7 +554,7 @@ class ArticleViewSet(
             [article] = self._with_counts([self._upload(request)])
             data = self.get_serializer(article).data
         elif isinstance(request.data, list):
-            articles = _bulk(request.data, self._create_one)
+            articles = self._create_many(request.data)
             data = self.get_serializer(self._with_counts(articles), many=True).data
         else:
             [article] = self._with_counts([self._create_one(request.data)])
@@ -611,6 +615,26 @@ class ArticleViewSet(
             raise exceptions.ValidationError({"file": exc.messages}) from None
         fields.setdefault("title", title_hint or upload.name)
         return services.article_create(user=request.user, text=text, **fields)
+
+    def _create_many(self, items):
+        """Create every item or none, through the bulk import's one write path."""
+        _check_bulk_size(items)
+        checked, errors = [], {}
+        for index, item in enumerate(items):
+            serializer = self.get_serializer(data=item)
+            try:
+                serializer.is_valid(raise_exception=True)
+                checked.append(imports.new_article(serializer.validated_data))
+            except exceptions.ValidationError as exc:
+                errors[index] = exc.detail
+            except DjangoValidationError as exc:
+                errors[index] = as_serializer_error(exc)
+        if errors:
+            raise BulkError(errors)
+        outcomes = services.articles_import(
+            user=self.request.user, items=checked, create_always=True
+        )
+        return [Article(pk=outcome.article_id) for outcome in outcomes]
 
     def _create_one(self, item):
         serializer = self.get_serializer(data=item)

@@ -90,9 +90,9 @@ from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from . import services
+from . import bulk, services
 from . import text as text_utils
-from .models import Article, Label, Span, span_problems
+from .models import Article, AuditEvent, Label, Span, span_problems
 from .permissions import is_admin, require
 
 SOURCES = ("jsonl", "label-studio", "doccano")
@@ -103,6 +103,8 @@ STATUSES = (Span.Status.PENDING, Span.Status.APPROVED)
 BATCH_ARTICLES = 250
 BATCH_SPANS = 10000
 TITLE_LENGTH = 80
+# Rows written past which the import refreshes the planner's statistics.
+ANALYZE_AFTER = 5000
 
 ARTICLE_KEYS = {
     "article_id",
@@ -535,6 +537,25 @@ def _where(index: int) -> str:
     return _("span %(n)d") % {"n": index}
 
 
+class _Where:
+    """Name a span in a message ("span 3 (quote 10–24)"), translated when shown."""
+
+    __slots__ = ("index", "label", "start", "end")
+
+    def __init__(self, index, label=None, start=None, end=None):
+        self.index, self.label, self.start, self.end = index, label, start, end
+
+    def __str__(self):
+        if self.label is None:
+            return _where(self.index)
+        return _("span %(n)d (%(label)s %(start)d–%(end)d)") % {
+            "n": self.index,
+            "label": self.label,
+            "start": self.start,
+            "end": self.end,
+        }
+
+
 def _title_from(text: str) -> str:
     line = text.split("\n", 1)[0].strip()
     if len(line) <= TITLE_LENGTH:
@@ -582,6 +603,38 @@ def _check_article(fields: dict, problems: list) -> None:
             fields[key] = Article._meta.get_field(key).clean(fields[key], None)
         except ValidationError as exc:
             problems.extend(f"{key}: {message}" for message in exc.messages)
+
+
+def new_article(fields: Mapping) -> services.ImportArticle:
+    """Check the fields of one article to create, as a single create would.
+
+    Raise ValidationError keyed by field name.
+    """
+    fields = dict(fields)
+    problems = {}
+    text = fields.pop("text", "")
+    canonical = ""
+    try:
+        canonical = text_utils.canonicalize(text)
+    except ValidationError as exc:
+        problems["text"] = exc.messages
+    else:
+        if not canonical:
+            problems["text"] = [_("The article text is empty.")]
+        elif len(canonical) > settings.ARTICLE_MAX_CHARS:
+            problems["text"] = [
+                _("The article text has %(n)d characters; the limit is %(max)d.")
+                % {"n": len(canonical), "max": settings.ARTICLE_MAX_CHARS}
+            ]
+    for key, value in fields.items():
+        try:
+            fields[key] = Article._meta.get_field(key).clean(value, None)
+        except ValidationError as exc:
+            problems[key] = exc.messages
+    if problems:
+        raise ValidationError(problems)
+    fields.update(text=canonical, text_sha256=text_utils.sha256_hex(canonical))
+    return services.ImportArticle(fields=fields, spans=[])
 
 
 def check_item(
@@ -634,7 +687,8 @@ def _check_spans(raw_spans, canonical, mapping, problems, result, jsonl) -> list
     specs, refs, seen = [], {}, {}
     identity = mapping.identity
     for index, span in enumerate(raw_spans, start=1):
-        where = _where(index)
+        # Words for messages are looked up only when there is a problem.
+        where = _Where(index)
         if not isinstance(span, dict):
             problems.append(_("%(where)s is not an object.") % {"where": where})
             continue
@@ -678,12 +732,7 @@ def _check_spans(raw_spans, canonical, mapping, problems, result, jsonl) -> list
         label, mapped_type = target
         entity_type = span.get("entity_type") or mapped_type
         start, end = span["start"], span["end"]
-        where = _("span %(n)d (%(label)s %(start)d–%(end)d)") % {
-            "n": index,
-            "label": label.slug,
-            "start": start,
-            "end": end,
-        }
+        where = _Where(index, label.slug, start, end)
         given = span.get("text") or ""
         if not identity:
             try:
@@ -770,12 +819,7 @@ def _check_spans(raw_spans, canonical, mapping, problems, result, jsonl) -> list
             pk=spec.ref,
         )
         if errors:
-            where = _("span %(n)d (%(label)s %(start)d–%(end)d)") % {
-                "n": index,
-                "label": spec.label.slug,
-                "start": spec.start,
-                "end": spec.end,
-            }
+            where = _Where(index, spec.label.slug, spec.start, spec.end)
             problems.extend(_messages(errors, where))
     return [spec for _index, spec in specs]
 
@@ -861,6 +905,8 @@ def import_articles(
                 progress(result)
     if batch:
         _store(batch, user, status, result, unit)
+    if result.articles_created + result.spans_created >= ANALYZE_AFTER:
+        bulk.analyze(Article, Span, AuditEvent)
     if progress:
         progress(result)
     result.errors.sort(key=lambda error: error.line)

@@ -177,11 +177,12 @@ class SpanSerializer(serializers.ModelSerializer):
 class ArticleWithSpansSerializer(ArticleSerializer):
     """An article with its visible spans (``?include=spans``), for the schema."""
 
-    spans = SpanSerializer(many=True, read_only=True)
+    # Not read-only, so that the schema does not require it: it is there
+    # only with include=spans. The serializer is never used for input.
+    spans = SpanSerializer(many=True, required=False)
 
     class Meta(ArticleSerializer.Meta):
         fields = [*ArticleSerializer.Meta.fields, "spans"]
-        read_only_fields = fields
 
 
 # What SpanSerializer reads, as values(): a list endpoint then builds plain

@@ -724,7 +724,11 @@ _EVENT_COLUMNS = tuple(
 
 @transaction.atomic
 def articles_import(
-    *, user, items: list[ImportArticle], status: str = Span.Status.PENDING
+    *,
+    user,
+    items: list[ImportArticle],
+    status: str = Span.Status.PENDING,
+    create_always: bool = False,
 ) -> list[ImportOutcome]:
     """Store checked articles and spans in one transaction, with their audit rows.
 
@@ -734,20 +738,25 @@ def articles_import(
     the importing admin the reviewer of the spans marked approved. Spans are
     validated by the caller with the same pure checks as ``span_create``
     (``span_problems``); this adds what needs the database, a few queries per
-    call whatever the number of items.
+    call whatever the number of items. ``create_always`` creates every item
+    (the API's bulk create), matching none.
     """
     require(user, "add_article")
     if status == Span.Status.APPROVED and not is_admin(user):
         raise PermissionDenied(_("Only admins may import spans as approved."))
     now = timezone.now()
-    targets = _import_targets(user, items)
-    new_articles = [item for item in items if item.key not in targets]
-    article_ids = iter(bulk.allocate_ids(Article, len({i.key for i in new_articles})))
+    keys = [
+        ("new", index) if create_always else item.key
+        for index, item in enumerate(items)
+    ]
+    targets = {} if create_always else _import_targets(user, items)
+    new_keys = {key for key in keys if key not in targets}
+    article_ids = iter(bulk.allocate_ids(Article, len(new_keys)))
     plans, article_rows, events = [], [], []
-    for item in items:
-        target = targets.get(item.key)
+    for key, item in zip(keys, items, strict=True):
+        target = targets.get(key)
         if target is None:
-            target = targets[item.key] = (next(article_ids), {}, True)
+            target = targets[key] = (next(article_ids), {}, True)
             article_rows.append(_article_row(item, target[0], user, now))
             events.append(_article_event(item, target[0], user, now))
         plans.append((item, target))

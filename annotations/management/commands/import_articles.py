@@ -4,6 +4,7 @@ import time
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext as _
 
 from annotations import imports
 
@@ -26,11 +27,17 @@ class Progress:
         elapsed = max(now - self.started, 1e-9)
         articles = result.articles_created + result.articles_existing
         spans = result.spans_created + result.spans_existing
-        line = (
-            f"{articles:,} articles ({articles / elapsed:,.0f}/s), "
-            f"{spans:,} spans ({spans / elapsed:,.0f}/s), "
-            f"{len(result.errors):,} refused, {elapsed:.0f} s"
-        )
+        line = _(
+            "%(articles)s articles (%(articles_rate)s/s), %(spans)s spans "
+            "(%(spans_rate)s/s), %(refused)s refused, %(seconds)d s"
+        ) % {
+            "articles": f"{articles:,}",
+            "articles_rate": f"{articles / elapsed:,.0f}",
+            "spans": f"{spans:,}",
+            "spans_rate": f"{spans / elapsed:,.0f}",
+            "refused": f"{len(result.errors):,}",
+            "seconds": elapsed,
+        }
         # On a terminal the line rewrites itself; in a log, one line each time.
         self.stream.write(("\r" + line) if self.tty else line + "\n")
         self.stream.flush()
