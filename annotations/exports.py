@@ -26,12 +26,17 @@ Deleted articles are never exported.
 Formats
 -------
 jsonl
-    One article a line, exactly the DESIGN.md shape; spans sorted by
-    (start, end, label).
+    One article a line, exactly the DESIGN.md shape, each span with its
+    ``status`` too; spans sorted by (start, end, label).
 csv
     One span a row, RFC 4180: a header row, CRLF line ends, fields quoted when
     they hold ``"``, ``,`` or a line break; UTF-8 without a byte-order mark.
-    Empty values (no entity type, no reviewer) are empty fields.
+    Empty values (no entity type, no reviewer) are empty fields. Every value is
+    written exactly as stored, whatever it starts with: training data.
+    ``excel=1`` is the variant for spreadsheets (OWASP's advice on CSV
+    injection): a cell starting with ``=``, ``+``, ``-``, ``@``, a tab or a
+    carriage return gets a leading ``'``, every cell is quoted and a UTF-8
+    byte-order mark comes first; the manifest says so and counts the cells.
 conll
     CoNLL-2003 layout with BIO tags, entity types as tags (``B-PER``,
     untyped entities ``B-ENTITY``, other labels ``B-QUOTE``…): see
@@ -45,6 +50,15 @@ w3c
     the reviewer at the review time), and a target with a
     ``TextPositionSelector`` (code points) and a ``TextQuoteSelector`` (exact
     text and up to 32 code points of prefix and suffix).
+
+The same field has the same name in jsonl keys and csv columns: ``start``,
+``end``, ``label`` (the slug), ``text``, ``entity_type``, ``source_span``,
+``status``, ``annotator``, ``reviewer``, ``reviewed_at`` (csv says
+``span_id`` for the span's own id, beside ``article_id``). W3C carries the same
+values in its own vocabulary: selector ``start``/``end``, the ``tagging``,
+``classifying``, ``linking`` and ``assessing`` bodies, the annotation's
+``creator`` (the annotator) and the assessing body's ``creator`` and
+``created`` (reviewer and review time), all with the same value formats.
 
 """
 
