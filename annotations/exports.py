@@ -241,9 +241,16 @@ def _parse_since(value, errors: dict) -> datetime | None:
                 "2026-01-31T12:00:00Z; got %(value)s."
             ) % {"value": repr(value)}
             return None
-    if timezone.is_naive(moment):
-        moment = timezone.make_aware(moment)
-    return moment
+    try:
+        if timezone.is_naive(moment):
+            moment = timezone.make_aware(moment)
+        # In UTC here: PostgreSQL refuses offsets past ±15:59 that Python reads.
+        return moment.astimezone(UTC)
+    except (OverflowError, ValueError):
+        errors["since"] = _("since is out of range; got %(value)s.") % {
+            "value": repr(value)
+        }
+        return None
 
 
 @dataclass(frozen=True)

@@ -381,3 +381,15 @@ def test_it_formats_timestamps_in_sql_as_in_python(golden, alice, moment):
     zoe = record["spans"][0]
     assert zoe["reviewed_at"] == zoe["created_at"] == exports.iso(moment)
     assert exports.iso(moment).endswith(f".{moment.microsecond:06d}Z")
+
+
+def test_it_reads_offsets_postgresql_would_refuse_in_utc(golden, carl):
+    query = exports.ExportQuery.from_params({"since": "2178-06-28T20:05:29.2+18:16"})
+    assert query.since.isoformat() == "2178-06-28T01:49:29.200000+00:00"
+    assert b"".join(exports.stream(query, carl).chunks) == b""
+
+
+def test_it_refuses_a_since_out_of_range_in_utc(golden, carl):
+    with pytest.raises(ValidationError) as refused:
+        exports.ExportQuery.from_params({"since": "9999-12-31T23:59:59-23:59"})
+    assert "out of range" in refused.value.message_dict["since"][0]
