@@ -137,15 +137,23 @@ def copy_floor(url: str) -> tuple[float, dict]:
         conn.execute("TRUNCATE " + ", ".join(TABLES))
         conn.commit()
         started = time.perf_counter()
+        tables = {}
         with conn.transaction():
             for table in TABLES:
+                begun = time.perf_counter()
                 with conn.cursor().copy(
                     f"COPY {table} FROM STDIN (FORMAT binary)"
                 ) as copy:
                     view = memoryview(dumps[table])
                     for offset in range(0, len(view), 1 << 20):
                         copy.write(view[offset : offset + (1 << 20)])
+                tables[table] = time.perf_counter() - begun
         seconds = time.perf_counter() - started
+    print(
+        "   floor by table: "
+        + ", ".join(f"{t.split('_')[1]} {n:.2f} s" for t, n in tables.items()),
+        flush=True,
+    )
     return seconds, counts
 
 
