@@ -521,8 +521,16 @@ def records(
             return
         last_id = chunk[-1][0]
         by_article = defaultdict(list)
+        # The range as well as the list: the planner then starts from the
+        # chunk's articles, never from the annotators' index (which reads all
+        # of a user's spans for every chunk: the export that grew with the
+        # table).
         rows = (
-            spans.filter(article_id__in=[row[0] for row in chunk])
+            spans.filter(
+                article_id__gte=chunk[0][0],
+                article_id__lte=last_id,
+                article_id__in=[row[0] for row in chunk],
+            )
             .order_by("article_id", "start", "end", "label__slug")
             .values_list(*span_fields)
         )

@@ -25,6 +25,7 @@ are printed side by side: one article's reads must not grow with the table.
 import argparse
 import json
 import os
+import socket
 import statistics
 import subprocess
 import sys
@@ -35,7 +36,6 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 ROOT = Path(__file__).resolve().parent.parent
-PORT = 8765
 WORKLOADS = ("W1", "W2")
 
 WRK_SCRIPT = """
@@ -109,6 +109,13 @@ def environment(url: str, log: str | None = None) -> dict:
     )
 
 
+def free_port() -> int:
+    # Another benchmark may be serving on a fixed port.
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
 def floor_ms(url: str, article_id: int, runs: int = 200) -> float:
     import psycopg
 
@@ -155,6 +162,7 @@ def run(args, workload: str) -> dict:
         "spans/?article= (1,000)": f"/api/v1/spans/?article={big}&page_size=1000",
     }
     log = Path(tempfile.mkdtemp()) / "access.log"
+    port = free_port()
     server = subprocess.Popen(
         [
             str(Path(python).parent / "gunicorn"),
@@ -162,7 +170,7 @@ def run(args, workload: str) -> dict:
             "--workers",
             "2",
             "--bind",
-            f"127.0.0.1:{PORT}",
+            f"127.0.0.1:{port}",
             "--log-level",
             "warning",
             "--access-logfile",
@@ -175,7 +183,7 @@ def run(args, workload: str) -> dict:
     )
     results = {}
     try:
-        base = f"http://127.0.0.1:{PORT}"
+        base = f"http://127.0.0.1:{port}"
         for _attempt in range(100):
             try:
                 urllib.request.urlopen(base + "/api/v1/", timeout=2)
@@ -189,8 +197,11 @@ def run(args, workload: str) -> dict:
             request = urllib.request.Request(
                 base + path, headers={"Authorization": f"Token {key}"}
             )
-            with urllib.request.urlopen(request) as response:
-                body = json.loads(response.read())
+            try:
+                with urllib.request.urlopen(request, timeout=60) as response:
+                    body = json.loads(response.read())
+            except urllib.error.HTTPError as exc:
+                sys.exit(f"{path}: {exc.code} {exc.read()[:500]!r}")
             # Older code ignores include=spans: say so instead of timing it.
             if "include=spans" in path and "spans" not in body:
                 results[name] = None
