@@ -213,6 +213,11 @@ UPLOAD_MAX_BYTES = env_int("UPLOAD_MAX_BYTES", 5 * 1024 * 1024)
 # Whole request bodies (bulk API calls carry up to 1,000 articles).
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("REQUEST_MAX_BYTES", 32 * 1024 * 1024)
 FILE_UPLOAD_MAX_MEMORY_SIZE = UPLOAD_MAX_BYTES
+# Compressed uploads (.docx is a zip) are refused beyond any of these before
+# anything inflates them: a few MB of zip can unpack to gigabytes.
+UPLOAD_MAX_UNCOMPRESSED_BYTES = env_int("UPLOAD_MAX_UNCOMPRESSED_BYTES", 20 * 1024 * 1024)
+UPLOAD_MAX_ARCHIVE_MEMBERS = env_int("UPLOAD_MAX_ARCHIVE_MEMBERS", 1000)
+UPLOAD_MAX_COMPRESSION_RATIO = env_int("UPLOAD_MAX_COMPRESSION_RATIO", 300)
 ARTICLE_MAX_CHARS = env_int("ARTICLE_MAX_CHARS", 1_000_000)
 
 # Four-eyes rule: a reviewer may not decide on a span they created unless this is on.
