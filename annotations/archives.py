@@ -76,10 +76,7 @@ def _check_directory(members: list[zipfile.ZipInfo]) -> None:
     most = settings.UPLOAD_MAX_ARCHIVE_MEMBERS
     if len(members) > most:
         raise ValidationError(
-            _(
-                "This file is an archive of %(n)s parts; the most accepted is "
-                "%(max)s."
-            )
+            _("This file is an archive of %(n)s parts; the most accepted is %(max)s.")
             % {
                 "n": number_format(len(members), force_grouping=True),
                 "max": number_format(most, force_grouping=True),

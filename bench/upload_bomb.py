@@ -180,7 +180,7 @@ def upload(base: str, token: str, name: str, data: bytes) -> tuple[int, str, flo
     boundary = uuid.uuid4().hex
     body = (
         (
-            f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; "
+            f'--{boundary}\r\nContent-Disposition: form-data; name="file"; '
             f'filename="{name}"\r\nContent-Type: application/octet-stream\r\n\r\n'
         ).encode()
         + data
