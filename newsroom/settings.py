@@ -5,6 +5,7 @@ defaults suit a developer's machine except that DEBUG is off unless asked for.
 """
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -95,6 +96,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "django_htmx",
     "template_partials",
+    "axes",
     "annotations",
 ]
 
@@ -111,6 +113,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Last, as django-axes asks: it turns a refused login into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "newsroom.urls"
@@ -147,8 +151,23 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-# Django's password check; the user row comes with its profile (saved language).
-AUTHENTICATION_BACKENDS = ["annotations.authentication.ModelBackendWithProfile"]
+AUTHENTICATION_BACKENDS = [
+    # First: refuses a locked-out username and address before any password check.
+    "axes.backends.AxesStandaloneBackend",
+    # Django's password check; the user row comes with its profile (saved language).
+    "annotations.authentication.ModelBackendWithProfile",
+]
+
+# Login throttling (django-axes) on every login form, the admin's included:
+# after LOGIN_FAILURE_LIMIT failures a username is locked from that address
+# for LOGIN_LOCKOUT_MINUTES, counted again from each refused try.
+AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 10)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("LOGIN_LOCKOUT_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "annotations.logins.locked_out"
+# No banner on every command's start; lockouts are still logged.
+AXES_VERBOSE = False
 
 AUTH_PASSWORD_VALIDATORS = [
     {

@@ -57,7 +57,11 @@ def test_it_seeds_users_who_can_log_in_with_the_printed_password(
         for line in out.splitlines()
         if line.startswith("User ")
     )
-    assert client.login(username="editor", password=passwords["editor"]) is True
+    response = client.post(
+        "/accounts/login/", {"username": "editor", "password": passwords["editor"]}
+    )
+    assert response.status_code == 302
+    assert client.get("/").context["user"].get_username() == "editor"
     assert permissions.can(User.objects.get(username="editor"), "add_span") is True
     assert permissions.can(User.objects.get(username="reviewer"), "review_span") is True
     assert permissions.is_admin(User.objects.get(username="admin")) is True
