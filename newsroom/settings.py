@@ -314,7 +314,12 @@ SPECTACULAR_SETTINGS = {
 }
 
 # Security: on whenever DEBUG is off, each switch overridable for unusual proxies.
-SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# Any client can send X-Forwarded-Proto: trust it only when the deployment says
+# a proxy in front sets it (overwriting what clients send).
+PROXY_SETS_X_FORWARDED_PROTO = env_bool("PROXY_SETS_X_FORWARDED_PROTO", False)
+SECURE_PROXY_SSL_HEADER = (
+    ("HTTP_X_FORWARDED_PROTO", "https") if PROXY_SETS_X_FORWARDED_PROTO else None
+)
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not DEBUG)
 SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", not DEBUG)
 CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", not DEBUG)
