@@ -119,3 +119,29 @@ def test_it_refuses_an_existing_name(alice):
         call_command(
             "createuser", "alice", "--role", "editor", "--password", "S3cure-pass"
         )
+
+
+@pytest.mark.parametrize(
+    ("username", "message"),
+    [
+        ("zoé dupont", "Enter a valid username"),
+        ("zoe<script>", "Enter a valid username"),
+        ("z" * 151, "at most 150 characters"),
+        ("", "This field is required"),
+    ],
+)
+def test_it_refuses_a_username_the_admin_form_refuses(seeded, username, message):
+    with pytest.raises(CommandError, match=f"Username refused: .*{message}"):
+        call_command(
+            "createuser", username, "--role", "editor", "--password", "S3cure-pass"
+        )
+    assert User.objects.count() == 0
+
+
+def test_it_refuses_a_name_that_differs_only_in_case(alice):
+    # As the admin form does: "Alice" and "alice" would be two people to a reader.
+    with pytest.raises(CommandError, match="Username refused: .*already exists"):
+        call_command(
+            "createuser", "Alice", "--role", "editor", "--password", "S3cure-pass"
+        )
+    assert not User.objects.filter(username="Alice").exists()

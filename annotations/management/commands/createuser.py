@@ -1,10 +1,8 @@
 import getpass
 import sys
 
-from django.contrib.auth import get_user_model
+from django.contrib.auth.forms import AdminUserCreationForm
 from django.contrib.auth.models import Group
-from django.contrib.auth.password_validation import validate_password
-from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
@@ -30,19 +28,36 @@ class Command(BaseCommand):
 
     @transaction.atomic
     def handle(self, *args, username, role, password, email, **options):
-        User = get_user_model()
-        if User.objects.filter(username=username).exists():
-            raise CommandError(f"A user named {username!r} already exists.")
-        user = User(username=username, email=email)
-        if "admin" in role:
-            user.is_staff = user.is_superuser = True
         if password is None:
             password = self._prompt_password()
-        try:
-            validate_password(password, user)
-        except ValidationError as exc:
-            raise CommandError("Password refused: " + " ".join(exc.messages)) from None
-        user.set_password(password)
+        # The admin's own form: the same username and password rules, the same
+        # messages, whichever way an account is made.
+        form = AdminUserCreationForm(
+            data={
+                "username": username,
+                "password1": password,
+                "password2": password,
+                "usable_password": "true",
+            }
+        )
+        if not form.is_valid():
+            problems = form.errors.as_data()
+            if "username" in problems:
+                raise CommandError(
+                    "Username refused: " + " ".join(_messages(problems["username"]))
+                )
+            raise CommandError(
+                "Password refused: "
+                + " ".join(
+                    message
+                    for errors in problems.values()
+                    for message in _messages(errors)
+                )
+            )
+        user = form.save(commit=False)
+        user.email = email
+        if "admin" in role:
+            user.is_staff = user.is_superuser = True
         user.save()
         user.groups.set(Group.objects.filter(name__in=role))
         self.stdout.write(f"Created {username} with role {', '.join(role)}.")
@@ -54,3 +69,7 @@ class Command(BaseCommand):
         if first != getpass.getpass("Password (again): "):
             raise CommandError("The two passwords differ.")
         return first
+
+
+def _messages(errors) -> list[str]:
+    return [message for error in errors for message in error.messages]
