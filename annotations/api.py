@@ -25,7 +25,7 @@ from rest_framework import exceptions, mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.pagination import CursorPagination, PageNumberPagination
-from rest_framework.parsers import BaseParser, JSONParser, MultiPartParser
+from rest_framework.parsers import BaseParser, MultiPartParser
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 from rest_framework.response import Response
 from rest_framework.routers import DefaultRouter
@@ -36,6 +36,7 @@ from rest_framework.views import exception_handler as drf_exception_handler
 from . import datasets, exports, imports, ingest, permissions, services
 from .filters import ArticleFilter, SpanFilter
 from .models import Article, AuditEvent, Dataset, Label, Span
+from .parsers import JSONParser
 from .serializers import (
     SPAN_VALUES,
     ApprovePendingResultSerializer,
@@ -718,6 +719,8 @@ class SpanViewSet(
     serializer_class = SpanSerializer
     filterset_class = SpanFilter
     pagination_class = SpanPagination
+    # Offsets are JSON numbers: a form body would send every one as a string.
+    parser_classes = [JSONParser]
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
 
     def get_queryset(self):

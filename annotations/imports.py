@@ -90,7 +90,7 @@ from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from . import bulk, services
+from . import bulk, parsers, services
 from . import text as text_utils
 from .models import Article, AuditEvent, Label, Span, span_problems
 from .permissions import is_admin, require
@@ -342,7 +342,7 @@ def _parse_json(raw, number: int):
     elif number == 1:
         raw = raw.removeprefix("\ufeff")
     try:
-        data = json.loads(raw)
+        data = parsers.loads(raw)
     except json.JSONDecodeError as exc:
         raise _LineRefused(
             [
@@ -350,6 +350,8 @@ def _parse_json(raw, number: int):
                 % {"msg": exc.msg, "col": exc.colno}
             ]
         ) from None
+    except parsers.TooDeep as exc:
+        raise _LineRefused([str(exc)]) from None
     if not isinstance(data, dict):
         raise _LineRefused([_("Each line must be a JSON object (one article).")])
     return data

@@ -1,8 +1,10 @@
 import re
+from collections.abc import Mapping
 
 from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -12,6 +14,57 @@ from .models import Article, AuditEvent, Dataset, Label, Span
 # Offsets fit PostgreSQL's integer column; larger numbers are refused, not a 500.
 MAX_OFFSET = 2**31 - 1
 SLUG = re.compile(r"[-a-zA-Z0-9_]{1,50}")
+
+
+class StrictIntegerField(serializers.IntegerField):
+    """A JSON whole number: "12" and 12.5 are refused rather than coerced or cut."""
+
+    default_error_messages = {
+        "strict": gettext_lazy(
+            "Send a whole number (a JSON number such as 12), not {given}."
+        )
+    }
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool) or not isinstance(data, int):
+            self.fail("strict", given=repr(data)[:40])
+        return super().to_internal_value(data)
+
+
+class RefuseUnknownFields:
+    """Refuse keys the serializer does not write instead of silently ignoring them.
+
+    A client that sends ``status`` or ``article`` in an edit believes it changes
+    them; a 400 naming each such key tells it otherwise. ``read_only_names``
+    are the fields the API shows but never takes from a client.
+    """
+
+    read_only_names: tuple[str, ...] = ()
+    refuse_on_create = True
+
+    def to_internal_value(self, data):
+        if isinstance(data, Mapping) and (
+            self.refuse_on_create or self.instance is not None
+        ):
+            writable = [
+                name for name, field in self.fields.items() if not field.read_only
+            ]
+            errors = {}
+            for key in data:
+                if key in writable:
+                    continue
+                if key in self.read_only_names or key in self.fields:
+                    errors[key] = [
+                        _("This field is set by the server and cannot be sent.")
+                    ]
+                else:
+                    errors[str(key)[:50]] = [
+                        _("Unknown field; the fields you may send are %(names)s.")
+                        % {"names": ", ".join(writable)}
+                    ]
+            if errors:
+                raise serializers.ValidationError(errors)
+        return super().to_internal_value(data)
 
 
 class ErrorDetailSerializer(serializers.Serializer):
@@ -70,7 +123,11 @@ class SpanCountsSerializer(serializers.Serializer):
     rejected = serializers.IntegerField(allow_null=True)
 
 
-class ArticleSerializer(serializers.ModelSerializer):
+class ArticleSerializer(RefuseUnknownFields, serializers.ModelSerializer):
+    # Articles are created from other systems' records too, whose extra keys
+    # (their ids, hashes) have always been ignored; an edit refuses them.
+    refuse_on_create = False
+
     uploaded_by = serializers.SlugRelatedField(
         slug_field="username", read_only=True, help_text="The uploader's username."
     )
@@ -260,10 +317,10 @@ class LabelSlugField(serializers.SlugRelatedField):
         return super().to_internal_value(data)
 
 
-class _SpanInputFields(serializers.Serializer):
+class _SpanInputFields(RefuseUnknownFields, serializers.Serializer):
     label = LabelSlugField(slug_field="slug", queryset=Label.objects.all())
-    start = serializers.IntegerField(min_value=0, max_value=MAX_OFFSET)
-    end = serializers.IntegerField(min_value=1, max_value=MAX_OFFSET)
+    start = StrictIntegerField(min_value=0, max_value=MAX_OFFSET)
+    end = StrictIntegerField(min_value=1, max_value=MAX_OFFSET)
     text = serializers.CharField(
         required=False,
         allow_blank=True,
@@ -288,6 +345,17 @@ class _SpanInputFields(serializers.Serializer):
 
 
 class SpanCreateSerializer(_SpanInputFields):
+    read_only_names = (
+        "id",
+        "status",
+        "version",
+        "created_by",
+        "reviewed_by",
+        "reviewed_at",
+        "rejection_reason",
+        "created_at",
+        "updated_at",
+    )
     article = serializers.PrimaryKeyRelatedField(queryset=Article.objects.none())
 
     def __init__(self, *args, **kwargs):
@@ -298,7 +366,18 @@ class SpanCreateSerializer(_SpanInputFields):
 
 
 class SpanUpdateSerializer(_SpanInputFields):
-    version = serializers.IntegerField(
+    read_only_names = (
+        "id",
+        "article",
+        "status",
+        "created_by",
+        "reviewed_by",
+        "reviewed_at",
+        "rejection_reason",
+        "created_at",
+        "updated_at",
+    )
+    version = StrictIntegerField(
         required=False,
         min_value=1,
         max_value=MAX_OFFSET,

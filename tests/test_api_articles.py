@@ -303,3 +303,18 @@ def test_it_refuses_an_oversized_upload(as_user, alice, settings):
     response = as_user(alice).post(URL, {"file": upload}, format="multipart")
     assert response.status_code == 400
     assert "file" in response.json()["error"]["fields"]
+
+
+def test_it_refuses_read_only_fields_in_an_edit(as_user, alice, article):
+    response = as_user(alice).patch(
+        detail(article),
+        {"title": "Nouveau", "uploaded_by": "bob", "text_sha256": "0" * 64, "x": 1},
+        format="json",
+    )
+    assert response.status_code == 400
+    fields = response.json()["error"]["fields"]
+    assert set(fields) == {"uploaded_by", "text_sha256", "x"}
+    assert "set by the server" in fields["uploaded_by"][0]
+    assert "Unknown field" in fields["x"][0]
+    article.refresh_from_db()
+    assert article.title != "Nouveau"
