@@ -443,16 +443,27 @@ class ApiTokenForm(forms.ModelForm):
         day = self.cleaned_data.get("expires_on")
         if day is not None and day < timezone.localdate():
             raise ValidationError(_("The date must be today or later."))
+        try:
+            self._expires_at = self._end_of(day)
+        except OverflowError:
+            raise ValidationError(
+                _("Choose an earlier date: %(day)s is beyond the last date stored.")
+                % {"day": day.isoformat()}
+            ) from None
         return day
 
-    def expires_at(self) -> datetime.datetime | None:
-        day = self.cleaned_data.get("expires_on")
+    @staticmethod
+    def _end_of(day) -> datetime.datetime | None:
         if day is None:
             return None
         end_of_day = datetime.datetime.combine(
             day + datetime.timedelta(days=1), datetime.time.min
         )
-        return timezone.make_aware(end_of_day)
+        # Checked in UTC, as stored: the last day may not fit once converted.
+        return timezone.make_aware(end_of_day).astimezone(datetime.UTC)
+
+    def expires_at(self) -> datetime.datetime | None:
+        return self._expires_at
 
 
 FORMAT_CHOICES = [

@@ -278,6 +278,17 @@ class Article(models.Model):
     def __str__(self):
         return self.title
 
+    def clean(self):
+        # The text is checked on its way in (set_text); these come as they are.
+        errors = {}
+        for name in ("title", "outlet", "byline", "source_url", "language"):
+            try:
+                text_utils.check_storable(getattr(self, name) or "")
+            except ValidationError as error:
+                errors[name] = error
+        if errors:
+            raise ValidationError(errors)
+
     def set_text(self, raw: str | bytes) -> bool:
         """Canonicalise and set the text; return whether it changed.
 

@@ -61,6 +61,20 @@ def canonicalize(raw: str | bytes) -> str:
     return text.strip()
 
 
+def check_storable(value: str) -> None:
+    """Refuse NUL characters and unpaired surrogates, which no database stores."""
+    match = _FORBIDDEN.search(value)
+    if match:
+        raise ValidationError(
+            _(
+                "The character U+%(code)04X at position %(pos)d cannot be stored. "
+                "Remove it and try again."
+            )
+            % {"code": ord(match.group()), "pos": match.start()},
+            code="invalid_character",
+        )
+
+
 def sha256_hex(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
