@@ -8,7 +8,6 @@ from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
-from django.db.models import Q
 from django.http import Http404, JsonResponse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -689,13 +688,9 @@ class ArticleViewSet(
     @action(detail=True, methods=["get"], pagination_class=None, filterset_class=None)
     def history(self, request, pk=None):
         article = self.get_object()
-        events = AuditEvent.objects.filter(article_id=article.pk)
-        if permissions.sees_approved_only(request.user):
-            # Consumers never learn about spans that were not approved.
-            visible = Span.objects.visible_to(request.user).filter(article=article)
-            events = events.filter(
-                Q(object_type="article") | Q(object_id__in=visible.values("pk"))
-            )
+        events = AuditEvent.objects.visible_to(request.user).filter(
+            article_id=article.pk
+        )
         return Response(AuditEventSerializer(events, many=True).data)
 
 
@@ -724,8 +719,11 @@ class SpanViewSet(
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
 
     def get_queryset(self):
-        return Span.objects.visible_to(self.request.user).select_related(
-            "label", "created_by", "reviewed_by"
+        user = self.request.user
+        return (
+            Span.objects.visible_to(user)
+            .with_visible_source(approved_only=permissions.sees_approved_only(user))
+            .select_related("label", "created_by", "reviewed_by")
         )
 
     def list(self, request, *args, **kwargs):
@@ -848,7 +846,7 @@ class SpanViewSet(
     @action(detail=True, methods=["get"], pagination_class=None, filterset_class=None)
     def history(self, request, pk=None):
         span = self.get_object()
-        events = AuditEvent.objects.for_object(span)
+        events = AuditEvent.objects.visible_to(request.user).for_object(span)
         return Response(AuditEventSerializer(events, many=True).data)
 
 

@@ -7,7 +7,8 @@ from django_filters.fields import IsoDateTimeField
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
-from .models import Article, Label, Span
+from . import permissions
+from .models import WORK_STATUS_HIDDEN, Article, Label, Span
 
 # Largest id the databases hold; bigger numbers are a 400, not an overflow.
 MAX_ID = 2**63 - 1
@@ -46,6 +47,10 @@ class IdFilter(django_filters.NumberFilter):
         super().__init__(*args, **kwargs)
 
 
+def _refuse_work_status(value):
+    raise forms.ValidationError(WORK_STATUS_HIDDEN, code="work_status")
+
+
 class ArticleFilter(django_filters.FilterSet):
     language = django_filters.CharFilter()
     outlet = django_filters.CharFilter(lookup_expr="iexact")
@@ -69,6 +74,13 @@ class ArticleFilter(django_filters.FilterSet):
     class Meta:
         model = Article
         fields = ["language", "outlet", "uploader", "status", "search", "created_after"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        user = getattr(self.request, "user", None)
+        if user is not None and permissions.sees_approved_only(user):
+            # The work status counts every span; consumers see approved ones only.
+            self.filters["status"].extra["validators"] = [_refuse_work_status]
 
     def filter_status(self, queryset, name, value):
         return queryset.filter_work_status(value)

@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from . import furniture, ingest, permissions
-from .models import ApiToken, Article, Label, Span, WorkStatus
+from .models import WORK_STATUS_HIDDEN, ApiToken, Article, Label, Span, WorkStatus
 from .text import sha256_hex
 
 COMMON_LANGUAGES = ["fr", "en", "de", "es", "it", "nl", "pt", "ar"]
@@ -42,8 +42,19 @@ class ArticleFilterForm(forms.Form):
     uploader = forms.ChoiceField(label=gettext_lazy("Uploaded by"), required=False)
     label = forms.ChoiceField(label=gettext_lazy("Has label"), required=False)
 
-    def __init__(self, *args, languages=(), uploaders=(), labels=(), **kwargs):
+    def __init__(
+        self,
+        *args,
+        languages=(),
+        uploaders=(),
+        labels=(),
+        work_status=True,
+        **kwargs,
+    ):
         super().__init__(*args, **kwargs)
+        self.work_status = work_status
+        if not work_status:
+            del self.fields["status"]
         self.fields["language"].choices = [("", _("Any language"))] + [
             (code, code) for code in languages
         ]
@@ -53,6 +64,12 @@ class ArticleFilterForm(forms.Form):
         self.fields["label"].choices = [("", _("Any label"))] + [
             (label.slug, label.name) for label in labels
         ]
+
+    def clean(self):
+        cleaned = super().clean()
+        if not self.work_status and self.data.get("status"):
+            raise ValidationError(WORK_STATUS_HIDDEN, code="work_status")
+        return cleaned
 
 
 class IndexListField(forms.Field):

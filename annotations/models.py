@@ -6,6 +6,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import connections, models
 from django.db.models import (
+    BigIntegerField,
     Case,
     CharField,
     Count,
@@ -17,7 +18,8 @@ from django.db.models import (
     Value,
     When,
 )
-from django.db.models.functions import Coalesce
+from django.db.models.fields.json import KT
+from django.db.models.functions import Cast, Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -103,6 +105,13 @@ class WorkStatus(models.TextChoices):
     AWAITING_REVIEW = "awaiting_review", gettext_lazy("Awaiting review")
     IN_PROGRESS = "in_progress", gettext_lazy("In progress")
     REVIEWED = "reviewed", gettext_lazy("Reviewed")
+
+
+# Refusal for data consumers, who see approved spans only (pages and API).
+WORK_STATUS_HIDDEN = gettext_lazy(
+    "Data consumers see approved spans only, so the status of work, which counts "
+    "every span, is not theirs to filter on."
+)
 
 
 def _span_count(spans, status):
@@ -366,6 +375,25 @@ class SpanQuerySet(models.QuerySet):
     def approved(self):
         return self.filter(status=Span.Status.APPROVED)
 
+    def with_visible_source(self, *, approved_only: bool):
+        """Annotate ``visible_source_id``: the source's id, or None where the
+        reader may not see the source.
+
+        ``approved_only`` for readers of approved spans only (data consumers,
+        and exports of approved spans that consumers download as snapshots):
+        an approved quote may name an entity still pending, whose id they must
+        not learn. The source is of the same article, so as alive as the span.
+        """
+        if not approved_only:
+            return self.annotate(visible_source_id=F("source_id"))
+        return self.annotate(
+            visible_source_id=Case(
+                When(source__status=Span.Status.APPROVED, then=F("source_id")),
+                default=None,
+                output_field=models.BigIntegerField(),
+            )
+        )
+
     def pending(self):
         return self.filter(status=Span.Status.PENDING)
 
@@ -607,6 +635,36 @@ def span_problems(
     return errors
 
 
+# What a data consumer reads of a span's approval: the span as approved and who
+# approved it; never the state before, a rejection reason or the version count.
+CONSUMER_SPAN_FIELDS = (
+    "label",
+    "start",
+    "end",
+    "text",
+    "entity_type",
+    "source",
+    "status",
+    "reviewed_by",
+)
+
+
+class _EventsAsConsumersReadThem(models.query.ModelIterable):
+    """Yield span events cut down to ``CONSUMER_SPAN_FIELDS``; sources a
+    consumer may not see become None (``visible_source`` says which).
+    """
+
+    def __iter__(self):
+        for event in super().__iter__():
+            if event.object_type == "span":
+                after = event.after or {}
+                event.before = None
+                event.after = {key: after.get(key) for key in CONSUMER_SPAN_FIELDS}
+                if not event.visible_source:
+                    event.after["source"] = None
+            yield event
+
+
 class AuditEventQuerySet(models.QuerySet):
     def update(self, **kwargs):
         raise TypeError("Audit events are append-only.")
@@ -616,6 +674,43 @@ class AuditEventQuerySet(models.QuerySet):
 
     def for_object(self, obj):
         return self.filter(object_type=obj._meta.model_name, object_id=obj.pk)
+
+    def visible_to(self, user):
+        """Return the events of history ``user`` may read, as they may read them.
+
+        Editors, reviewers and admins read every event of the articles they
+        see. Data consumers read an article's own events and, of each span
+        they may see (approved), only the approval that stands: no earlier
+        edit, rejection, reason or reviewer. Those approvals come back with
+        ``before`` cleared and ``after`` cut to ``CONSUMER_SPAN_FIELDS``.
+        """
+        from .permissions import can, sees_approved_only
+
+        if not can(user, "read_article"):
+            return self.none()
+        events = self.filter(
+            article_id__in=Article.objects.visible_to(user).values("pk")
+        )
+        if not sees_approved_only(user):
+            return events
+        spans = Span.objects.visible_to(user)
+        approval = Q(object_type="span", action=AuditEvent.Action.APPROVE)
+        # An edit sends a span back to pending; only its latest approval stands.
+        later_approval = AuditEvent.objects.filter(
+            approval, object_id=OuterRef("object_id"), pk__gt=OuterRef("pk")
+        )
+        events = (
+            events.filter(
+                Q(object_type="article")
+                | approval
+                & Q(object_id__in=spans.values("pk"))
+                & ~Exists(later_approval)
+            )
+            .annotate(source_id=Cast(KT("after__source"), BigIntegerField()))
+            .annotate(visible_source=Exists(spans.filter(pk=OuterRef("source_id"))))
+        )
+        events._iterable_class = _EventsAsConsumersReadThem
+        return events
 
 
 class AuditEvent(models.Model):

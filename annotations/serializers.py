@@ -5,6 +5,7 @@ from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -202,10 +203,9 @@ class SpanSerializer(serializers.ModelSerializer):
         allow_null=True,
         help_text="Who approved or rejected it; null while pending.",
     )
-    source = serializers.PrimaryKeyRelatedField(
-        read_only=True,
-        allow_null=True,
-        help_text="The entity span naming who said or claims it.",
+    source = serializers.SerializerMethodField(
+        help_text="The entity span naming who said or claims it; null when you "
+        "may not see it (data consumers see approved spans only)."
     )
 
     class Meta:
@@ -229,6 +229,16 @@ class SpanSerializer(serializers.ModelSerializer):
             "updated_at",
         ]
         read_only_fields = fields
+
+    @extend_schema_field(OpenApiTypes.INT)
+    def get_source(self, span) -> int | None:
+        if hasattr(span, "visible_source_id"):
+            # SpanQuerySet.with_visible_source decided, in the query.
+            return span.visible_source_id
+        request = self.context.get("request")
+        if request is None or not permissions.sees_approved_only(request.user):
+            return span.source_id
+        return None
 
 
 class ArticleWithSpansSerializer(ArticleSerializer):

@@ -7,7 +7,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_not_required, login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, OuterRef
 from django.http import Http404, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -146,6 +146,8 @@ def article_list(request):
         .values_list("username", flat=True)
         .distinct(),
         labels=labels,
+        # Consumers see approved spans only; the work status counts every span.
+        work_status=not permissions.sees_approved_only(user),
     )
     if form.is_valid():
         wanted = form.cleaned_data
@@ -159,7 +161,7 @@ def article_list(request):
     else:
         # A stale shared link (say, a language nobody writes in any more).
         articles = articles.none()
-    if form.is_valid() and form.cleaned_data["status"]:
+    if form.is_valid() and form.cleaned_data.get("status"):
         articles = articles.filter_work_status(form.cleaned_data["status"])
     # Page through ids first, then count spans for the page's rows only: with an
     # OFFSET, PostgreSQL would otherwise count spans for every row it skips.
@@ -1084,7 +1086,7 @@ def span_history(request, span_pk):
         ),
         pk=span_pk,
     )
-    events = AuditEvent.objects.for_object(span)
+    events = AuditEvent.objects.visible_to(request.user).for_object(span)
     context = {
         "span": span,
         "article": span.article,
@@ -1100,14 +1102,7 @@ def span_history(request, span_pk):
 @login_required
 def article_history(request, pk):
     article = _get_article(request, pk)
-    events = AuditEvent.objects.filter(article_id=article.pk)
-    if not _sees_undecided(request.user):
-        # Consumers never learn of spans that were not approved, nor of deleted ones.
-        visible = Span.objects.visible_to(request.user).filter(article=article)
-        events = events.filter(
-            Q(object_type="article")
-            | Q(object_type="span", object_id__in=visible.values("pk"))
-        )
+    events = AuditEvent.objects.visible_to(request.user).filter(article_id=article.pk)
     live_spans = set(
         Span.objects.visible_to(request.user)
         .filter(article=article)
