@@ -475,6 +475,11 @@ class Span(models.Model):
         related_name="spans_reviewed",
     )
     reviewed_at = models.DateTimeField(null=True, blank=True)
+    # Whoever else changed the label or the offsets: they shaped what is
+    # reviewed, so they count as its annotators too (four-eyes).
+    co_annotators = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, blank=True, related_name="spans_co_annotated"
+    )
     version = models.PositiveIntegerField(default=1)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)
@@ -544,6 +549,13 @@ class Span(models.Model):
         if errors:
             raise ValidationError(errors)
         self.text = self.article.text[self.start : self.end]
+
+    @property
+    def annotator_ids(self) -> set[int]:
+        """Return the ids of the author and of whoever changed the label or the
+        offsets since; ``prefetch_related("co_annotators")`` saves the query.
+        """
+        return {self.created_by_id, *(user.pk for user in self.co_annotators.all())}
 
     def snapshot(self) -> dict:
         """Return the fields an audit event records."""

@@ -126,12 +126,16 @@ def _undo_span_change(user, event):
 def _review_span(user, span=None):
     if not _has(user, Role.REVIEWER, ADMIN):
         return _("Only reviewers and admins may approve or reject spans.")
-    if (
-        span is not None
-        and span.created_by_id == user.pk
-        and not settings.ALLOW_SELF_REVIEW
-    ):
+    if span is None or settings.ALLOW_SELF_REVIEW:
+        return None
+    if span.created_by_id == user.pk:
         return _("You created this span; another reviewer must decide on it.")
+    # Whoever changed the label or offsets is an annotator too (four-eyes).
+    if user.pk in span.annotator_ids:
+        return _(
+            "You changed this span's label or offsets; another reviewer must "
+            "decide on it."
+        )
     return None
 
 

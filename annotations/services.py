@@ -313,12 +313,17 @@ def span_update(*, span: Span, user, version: int | None = None, **changes) -> S
             "updated_at",
         ],
     )
+    after = span.snapshot()
+    reshaped = any(before[key] != after[key] for key in ("label", "start", "end"))
+    if reshaped and user.pk != span.created_by_id:
+        # What a reviewer decides on is now partly theirs (four-eyes).
+        span.co_annotators.add(user)
     span.audit_event = AuditEvent.record(
         actor=user,
         action=AuditEvent.Action.UPDATE,
         obj=span,
         before=before,
-        after=span.snapshot(),
+        after=after,
         article_id=span.article_id,
     )
     return span
@@ -582,14 +587,16 @@ class PendingApproval(NamedTuple):
 def article_approve_pending(*, article: Article, user) -> PendingApproval:
     """Approve every pending span of the article that ``user`` may decide.
 
-    One transaction, one audit event per span. The user's own spans are left
-    pending for another reviewer (four-eyes), and so are entities without a
-    type (an untyped entity is unfinished work); both are counted.
+    One transaction, one audit event per span. The user's own spans (created,
+    or relabelled or moved by them) are left pending for another reviewer
+    (four-eyes), and so are entities without a type (an untyped entity is
+    unfinished work); both are counted.
     """
     require(user, "review_span")
     spans = list(
         Span.objects.select_for_update(of=("self",))
         .select_related("label", "article")
+        .prefetch_related("co_annotators")
         .filter(article=article, status=Span.Status.PENDING)
         .order_by("start", "end", "id")
     )

@@ -320,9 +320,12 @@ def _workspace(
         .order_by("start", "-end", "label_id", "pk")
         .values_list(*SpanRow.QUERY_FIELDS)
     ]
+    co_annotators = _co_annotators(article) if spans else {}
     groups = {label.pk: [] for label in labels}
     counts = {status: 0 for status in Span.Status.values}
     for span in spans:
+        span.co_annotators = co_annotators.get(span.pk, [])
+        span.annotator_ids = {span.created_by_id, *dict(span.co_annotators)}
         span.label = labels_by_id[span.label_id]
         groups[span.label_id].append(span)
         counts[span.status] += 1
@@ -374,6 +377,28 @@ def _workspace(
     return context
 
 
+def _co_annotators(article) -> dict[int, list[tuple[int, str]]]:
+    """Return, per span of ``article``, (id, username) of its co-annotators."""
+    found = {}
+    rows = (
+        Span.co_annotators.through.objects.filter(span__article=article)
+        .order_by("user__username")
+        .values_list("span_id", "user_id", "user__username")
+    )
+    for span_id, user_id, username in rows:
+        found.setdefault(span_id, []).append((user_id, username))
+    return found
+
+
+def _annotated_by(author: str, co_annotators: list[str]) -> str:
+    if not co_annotators:
+        return author
+    return _("%(author)s, changed by %(others)s") % {
+        "author": author,
+        "others": ", ".join(co_annotators),
+    }
+
+
 def _prepare_rows(request, context, rows):
     """Work out once what each panel row shows, so the row template stays lean."""
     user = request.user
@@ -405,7 +430,9 @@ def _prepare_rows(request, context, rows):
         span.reject_form = None
         span.excerpt = _excerpt(span.text, 140)
         span.status_label = statuses[span.status]
-        span.details = span.username
+        span.details = _annotated_by(
+            span.username, [name for _pk, name in span.co_annotators]
+        )
         if span.entity_type:
             span.details += f" · {entity_types[span.entity_type]}"
 
@@ -653,8 +680,10 @@ def _one_line(text: str) -> str:
 
 def _queue_rows(user):
     """Return the spans as the queue's rows read them (the article comes apart)."""
-    return Span.objects.visible_to(user).select_related(
-        "label", "created_by", "source", "reviewed_by"
+    return (
+        Span.objects.visible_to(user)
+        .select_related("label", "created_by", "source", "reviewed_by")
+        .prefetch_related("co_annotators")
     )
 
 
@@ -695,6 +724,10 @@ def _prepare_review_rows(user, rows) -> None:
             permissions.explain(user, "review_span", row)
             if row.status == Span.Status.PENDING
             else None
+        )
+        row.annotated_by = _annotated_by(
+            row.created_by.get_username(),
+            sorted(user.get_username() for user in row.co_annotators.all()),
         )
 
 
@@ -768,7 +801,9 @@ def review_queue(request):
     if position is not None:
         page = page.after_position(position)
     rows = list(
-        page.select_related("label", "created_by", "source")[: REVIEW_PAGE_SIZE + 1]
+        page.select_related("label", "created_by", "source").prefetch_related(
+            "co_annotators"
+        )[: REVIEW_PAGE_SIZE + 1]
     )
     has_next = len(rows) > REVIEW_PAGE_SIZE
     rows = rows[:REVIEW_PAGE_SIZE]
@@ -1087,8 +1122,15 @@ def span_history(request, span_pk):
         pk=span_pk,
     )
     events = AuditEvent.objects.visible_to(request.user).for_object(span)
+    # Consumers read the approval alone, not who reshaped the span before it.
+    co_annotators = (
+        []
+        if permissions.sees_approved_only(request.user)
+        else sorted(user.get_username() for user in span.co_annotators.all())
+    )
     context = {
         "span": span,
+        "annotated_by": _annotated_by(span.created_by.get_username(), co_annotators),
         "article": span.article,
         "entries": _history_entries(request.user, events),
     }
