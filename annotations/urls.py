@@ -7,6 +7,7 @@ app_name = "annotations"
 urlpatterns = [
     # Articles
     path("", views.article_list, name="article_list"),
+    path("labels.css", views.label_styles, name="label_styles"),
     path("articles/new/", views.article_new, name="article_new"),
     path("articles/<int:pk>/", views.article_detail, name="article_detail"),
     # Spans of an article

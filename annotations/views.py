@@ -8,7 +8,7 @@ from django.contrib.auth.decorators import login_not_required, login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Exists, OuterRef
-from django.http import Http404, QueryDict
+from django.http import Http404, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -120,6 +120,43 @@ def _messages_of(error: ValidationError) -> str:
 def _url_pattern(name: str) -> str:
     """Return the URL ``name`` takes one id in, as a ``str.format`` pattern."""
     return reverse(name, args=[0]).replace("/0/", "/{}/")
+
+
+# Label colours
+
+_SAFE_SLUG = re.compile(r"[-a-zA-Z0-9_]+")
+_SAFE_COLOUR = re.compile(r"#[0-9a-fA-F]{6}")
+
+
+def _label_rules(labels) -> str:
+    # Slugs and colours are validated on save; checked again since this is CSS.
+    return "".join(
+        f'[data-label="{label.slug}"],[data-label-slug="{label.slug}"]'
+        f"{{--c:{label.colour}}}\n"
+        for label in labels
+        if _SAFE_SLUG.fullmatch(label.slug) and _SAFE_COLOUR.fullmatch(label.colour)
+    )
+
+
+def _label_styles_url(labels) -> str:
+    """Return the label stylesheet's URL, named after its content so that a
+    browser keeps it until an admin changes a label.
+    """
+    version = text_utils.sha256_hex(_label_rules(labels))[:12]
+    return f"{reverse('annotations:label_styles')}?v={version}"
+
+
+@require_GET
+@login_required
+def label_styles(request):
+    """Serve each label's colour as CSS (no inline style: the CSP forbids it)."""
+    labels = list(Label.objects.all())
+    response = HttpResponse(_label_rules(labels), content_type="text/css")
+    if request.GET.get("v") == _label_styles_url(labels).rsplit("=", 1)[1]:
+        response["Cache-Control"] = "private, max-age=31536000, immutable"
+    else:
+        response["Cache-Control"] = "private, no-cache"
+    return response
 
 
 # Article list
@@ -332,6 +369,7 @@ def _workspace(
     context = {
         "article": article,
         "labels": labels,
+        "label_styles_url": _label_styles_url(labels),
         "spans": spans,
         "groups": [(label, groups[label.pk]) for label in labels],
         "counts": counts,
@@ -812,6 +850,7 @@ def review_queue(request):
     context = {
         "form": form,
         "labels": labels,
+        "label_styles_url": _label_styles_url(labels),
         "rows": rows,
         **counted,
         "is_filtered": any(request.GET.get(name) for name in form.FILTERS),
@@ -917,7 +956,12 @@ def _review_in_queue(request, span_pk, *, reject: bool):
         )
         return render(request, "annotations/review_queue.html#row-decided", context)
     # Without htmx a refused decision shows the row alone, still at 200.
-    context.update(rows=[row], single=True, labels=[row.label])
+    context.update(
+        rows=[row],
+        single=True,
+        labels=[row.label],
+        label_styles_url=_label_styles_url(Label.objects.all()),
+    )
     return render(request, "annotations/review_queue.html", context)
 
 
@@ -1268,6 +1312,7 @@ def review_stats(request):
     oldest = stats.oldest_pending_age(now=now)
     context = {
         "labels": list(labels.values()),
+        "label_styles_url": _label_styles_url(labels.values()),
         "by_label": by_label,
         "by_annotator": by_annotator,
         "totals": totals,
