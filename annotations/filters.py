@@ -80,7 +80,8 @@ class ArticleFilter(django_filters.FilterSet):
         user = getattr(self.request, "user", None)
         if user is not None and permissions.sees_approved_only(user):
             # The work status counts every span; consumers see approved ones only.
-            self.filters["status"].extra["validators"] = [_refuse_work_status]
+            # On this form's own copy of the field: filters keep theirs cached.
+            self.form.fields["status"].validators.append(_refuse_work_status)
 
     def filter_status(self, queryset, name, value):
         return queryset.filter_work_status(value)
