@@ -114,10 +114,13 @@ def test_the_stylesheet_address_changes_with_the_colours(client, alice, article)
 
 
 def test_the_stylesheet_writes_no_unsafe_value(client, alice, seeded):
-    Label.objects.create(name="Bad", slug="bad", colour="red}</style><script>")
+    # Written past the validators, as a raw database edit would.
+    Label.objects.create(name="Bad colour", slug="bad", colour="red}</s")
+    Label.objects.create(name="Bad slug", slug='x"],*{', colour="#ff0000")
     client.force_login(alice)
     css = client.get(reverse("annotations:label_styles")).content.decode()
-    assert "bad" not in css and "<" not in css
+    assert "bad" not in css and "<" not in css and "*" not in css
+    assert css.count("--c:") == 4
 
 
 def test_the_stylesheet_needs_a_login(client, seeded):
