@@ -1,3 +1,4 @@
+import functools
 import re
 
 from django.conf import settings
@@ -550,12 +551,12 @@ class Span(models.Model):
             raise ValidationError(errors)
         self.text = self.article.text[self.start : self.end]
 
-    @property
+    @functools.cached_property
     def annotator_ids(self) -> set[int]:
         """Return the ids of the author and of whoever changed the label or the
-        offsets since; ``prefetch_related("co_annotators")`` saves the query.
+        offsets since (four-eyes); ``attach_co_annotators`` saves the query.
         """
-        return {self.created_by_id, *(user.pk for user in self.co_annotators.all())}
+        return {self.created_by_id, *self.co_annotators.values_list("pk", flat=True)}
 
     def snapshot(self) -> dict:
         """Return the fields an audit event records."""
@@ -645,6 +646,25 @@ def span_problems(
         elif source_pk is not None and source_pk == pk:
             errors["source"] = _("A span cannot be its own source.")
     return errors
+
+
+def attach_co_annotators(spans) -> None:
+    """Set ``annotator_ids`` and ``co_annotator_names`` (sorted) on each of
+    ``spans`` (model instances, or rows with ``pk`` and ``created_by_id``) in
+    one query, for pages that list many.
+    """
+    found = {span.pk: [] for span in spans}
+    if found:
+        pairs = (
+            Span.co_annotators.through.objects.filter(span_id__in=found)
+            .order_by("user__username")
+            .values_list("span_id", "user_id", "user__username")
+        )
+        for span_id, user_id, username in pairs:
+            found[span_id].append((user_id, username))
+    for span in spans:
+        span.annotator_ids = {span.created_by_id, *(pk for pk, _ in found[span.pk])}
+        span.co_annotator_names = [name for _, name in found[span.pk]]
 
 
 # What a data consumer reads of a span's approval: the span as approved and who

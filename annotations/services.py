@@ -19,7 +19,15 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from . import bulk
-from .models import ApiToken, Article, AuditEvent, Label, Profile, Span
+from .models import (
+    ApiToken,
+    Article,
+    AuditEvent,
+    Label,
+    Profile,
+    Span,
+    attach_co_annotators,
+)
 from .permissions import can, is_admin, require
 
 ARTICLE_EDITABLE = {
@@ -596,10 +604,10 @@ def article_approve_pending(*, article: Article, user) -> PendingApproval:
     spans = list(
         Span.objects.select_for_update(of=("self",))
         .select_related("label", "article")
-        .prefetch_related("co_annotators")
         .filter(article=article, status=Span.Status.PENDING)
         .order_by("start", "end", "id")
     )
+    attach_co_annotators(spans)
     decidable = [span for span in spans if can(user, "review_span", span)]
     typed = [
         span

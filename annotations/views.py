@@ -34,6 +34,7 @@ from .models import (
     Label,
     Role,
     Span,
+    attach_co_annotators,
 )
 
 ARTICLES_PER_PAGE = 25
@@ -357,12 +358,10 @@ def _workspace(
         .order_by("start", "-end", "label_id", "pk")
         .values_list(*SpanRow.QUERY_FIELDS)
     ]
-    co_annotators = _co_annotators(article) if spans else {}
+    attach_co_annotators(spans)
     groups = {label.pk: [] for label in labels}
     counts = {status: 0 for status in Span.Status.values}
     for span in spans:
-        span.co_annotators = co_annotators.get(span.pk, [])
-        span.annotator_ids = {span.created_by_id, *dict(span.co_annotators)}
         span.label = labels_by_id[span.label_id]
         groups[span.label_id].append(span)
         counts[span.status] += 1
@@ -415,19 +414,6 @@ def _workspace(
     return context
 
 
-def _co_annotators(article) -> dict[int, list[tuple[int, str]]]:
-    """Return, per span of ``article``, (id, username) of its co-annotators."""
-    found = {}
-    rows = (
-        Span.co_annotators.through.objects.filter(span__article=article)
-        .order_by("user__username")
-        .values_list("span_id", "user_id", "user__username")
-    )
-    for span_id, user_id, username in rows:
-        found.setdefault(span_id, []).append((user_id, username))
-    return found
-
-
 def _annotated_by(author: str, co_annotators: list[str]) -> str:
     if not co_annotators:
         return author
@@ -468,9 +454,7 @@ def _prepare_rows(request, context, rows):
         span.reject_form = None
         span.excerpt = _excerpt(span.text, 140)
         span.status_label = statuses[span.status]
-        span.details = _annotated_by(
-            span.username, [name for _pk, name in span.co_annotators]
-        )
+        span.details = _annotated_by(span.username, span.co_annotator_names)
         if span.entity_type:
             span.details += f" · {entity_types[span.entity_type]}"
 
@@ -718,10 +702,8 @@ def _one_line(text: str) -> str:
 
 def _queue_rows(user):
     """Return the spans as the queue's rows read them (the article comes apart)."""
-    return (
-        Span.objects.visible_to(user)
-        .select_related("label", "created_by", "source", "reviewed_by")
-        .prefetch_related("co_annotators")
+    return Span.objects.visible_to(user).select_related(
+        "label", "created_by", "source", "reviewed_by"
     )
 
 
@@ -733,6 +715,7 @@ def _prepare_review_rows(user, rows) -> None:
     """
     if not rows:
         return
+    attach_co_annotators(rows)
     articles = (
         Article.objects.filter(pk__in={row.article_id for row in rows})
         .only("title", "language", "text")
@@ -764,8 +747,7 @@ def _prepare_review_rows(user, rows) -> None:
             else None
         )
         row.annotated_by = _annotated_by(
-            row.created_by.get_username(),
-            sorted(user.get_username() for user in row.co_annotators.all()),
+            row.created_by.get_username(), row.co_annotator_names
         )
 
 
@@ -839,9 +821,7 @@ def review_queue(request):
     if position is not None:
         page = page.after_position(position)
     rows = list(
-        page.select_related("label", "created_by", "source").prefetch_related(
-            "co_annotators"
-        )[: REVIEW_PAGE_SIZE + 1]
+        page.select_related("label", "created_by", "source")[: REVIEW_PAGE_SIZE + 1]
     )
     has_next = len(rows) > REVIEW_PAGE_SIZE
     rows = rows[:REVIEW_PAGE_SIZE]
@@ -1167,10 +1147,9 @@ def span_history(request, span_pk):
     )
     events = AuditEvent.objects.visible_to(request.user).for_object(span)
     # Consumers read the approval alone, not who reshaped the span before it.
+    attach_co_annotators([span])
     co_annotators = (
-        []
-        if permissions.sees_approved_only(request.user)
-        else sorted(user.get_username() for user in span.co_annotators.all())
+        [] if permissions.sees_approved_only(request.user) else span.co_annotator_names
     )
     context = {
         "span": span,
