@@ -149,7 +149,7 @@ def test_the_login_pages_keep_the_policy(page, newsroom):
     for _attempt in range(10):
         page.fill("input[name=username]", "alice")
         page.fill("input[name=password]", "not the password")
-        page.click("button[type=submit]")
+        page.click("main button[type=submit]")
         page.wait_for_load_state("networkidle")
     assert "locked" in page.inner_text(".login")
     found["locked"] = page.evaluate("window.__csp || []")
