@@ -400,6 +400,22 @@ def _put_back(span: Span, snapshot: dict) -> None:
     )
 
 
+def _reshapers(span: Span) -> set[int]:
+    """Return who, besides its author, changed the span's label or offsets."""
+    edits = AuditEvent.objects.for_object(span).filter(
+        action=AuditEvent.Action.UPDATE, actor__isnull=False
+    )
+    return {
+        event.actor_id
+        for event in edits
+        if event.actor_id != span.created_by_id
+        and any(
+            (event.before or {}).get(key) != (event.after or {}).get(key)
+            for key in ("label", "start", "end")
+        )
+    }
+
+
 def _gone():
     return _validation_error(
         __all__=_("This span no longer exists, so there is nothing to undo.")
@@ -487,6 +503,8 @@ def _span_restore(*, user, event: AuditEvent) -> tuple[Span, AuditEvent]:
             span.save(force_insert=True)
     except IntegrityError:
         raise _validation_error(__all__=DUPLICATE) from None
+    # Deleting the span dropped its co-annotators; the trail still names them.
+    span.co_annotators.set(_reshapers(span))
     return span, AuditEvent.record(
         actor=user,
         action=AuditEvent.Action.CREATE,

@@ -84,7 +84,8 @@ def test_approving_all_pending_leaves_a_reshaped_span_for_someone_else(
 ):
     services.span_update(span=quote, user=ada, end=16)
     response = as_user(ada).post(f"/api/v1/articles/{article.pk}/approve-pending/")
-    assert response.json() == {"approved": [], "left_for_another_reviewer": 1}
+    assert response.json()["approved"] == []
+    assert response.json()["left_for_another_reviewer"] == 1
 
 
 def test_the_page_refuses_the_decision_and_says_why(client, ada, quote, labels):
@@ -141,3 +142,14 @@ def test_the_migration_finds_earlier_changes_in_the_audit_trail(
     assert Span.objects.get(pk=quote.pk).annotator_ids == {alice.pk, ada.pk}
     # A new entity type is no change of label or offsets.
     assert Span.objects.get(pk=zoe.pk).annotator_ids == {alice.pk}
+
+
+def test_undoing_a_deletion_keeps_who_reshaped_the_span(
+    as_user, ada, rita, quote, labels
+):
+    services.span_update(span=quote, user=ada, label=labels["claim"])
+    deletion = services.span_delete(span=Span.objects.get(pk=quote.pk), user=ada)
+    services.span_undo(user=ada, event=deletion)
+    assert Span.objects.get(pk=quote.pk).annotator_ids == {quote.created_by_id, ada.pk}
+    assert approve_api(as_user, ada, quote).status_code == 403
+    assert approve_api(as_user, rita, quote).status_code == 200
