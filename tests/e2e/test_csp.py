@@ -182,6 +182,9 @@ def test_annotating_and_reviewing_work_under_the_policy(page, newsroom, rita):
     page.evaluate(SELECT_PHRASE, [phrase, False])
     page.wait_for_selector("#label-toolbar:not([hidden])")
     page.keyboard.press("c")
+    # The source picker proposes Zoé Lefèvre, before it; Enter keeps none.
+    page.wait_for_selector("#source-picker:not([hidden])")
+    page.keyboard.press("Enter")
     wait_for_mark(page, "claim", count=2)
     assert Span.objects.filter(text=phrase).exists()
     assert page.evaluate("window.__csp") == []
