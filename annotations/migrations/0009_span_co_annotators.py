@@ -37,7 +37,7 @@ def from_the_audit_trail(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("annotations", "0007_profile"),
+        ("annotations", "0008_span_article_id_index"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
