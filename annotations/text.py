@@ -224,3 +224,8 @@ def _describe(run: str) -> str:
         for char in run
     )
     return f"“{names}”"
+
+
+def excerpt(text: str, length: int) -> str:
+    """Return ``text`` cut to ``length`` code points, ending in "…" when cut."""
+    return text if len(text) <= length else text[: length - 1] + "…"

@@ -15,14 +15,24 @@ from django.utils import timezone, translation
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.timesince import timesince
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, ngettext, pgettext_lazy
+from django.utils.translation import ngettext, pgettext_lazy
 from django.views import i18n
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HttpResponseClientRedirect, reswap, retarget
 
-from . import datasets, exports, forms, furniture, permissions, services, stats
+from . import (
+    charts,
+    datasets,
+    exports,
+    forms,
+    furniture,
+    history,
+    permissions,
+    services,
+    stats,
+)
 from . import text as text_utils
 from .middleware import saved_language
 from .models import (
@@ -296,10 +306,6 @@ def article_new(request):
 # Annotate
 
 
-def _excerpt(text: str, length: int) -> str:
-    return text if len(text) <= length else text[: length - 1] + "…"
-
-
 def _workspace(
     request, article, *, message=None, error=None, rows=True, undo_event=None
 ):
@@ -383,7 +389,7 @@ def _prepare_rows(request, context, rows):
     for span in rows:
         span.source_span = spans_by_id.get(span.source_id)
         if span.source_span is not None:
-            span.source_span.excerpt = _excerpt(span.source_span.text, 140)
+            span.source_span.excerpt = text_utils.excerpt(span.source_span.text, 140)
         # A rejected span stays the author's to fix (back to pending) or delete.
         span.editable = context["may_annotate"] and (
             (span.status != Span.Status.APPROVED or is_admin)
@@ -401,7 +407,7 @@ def _prepare_rows(request, context, rows):
         )
         span.notice = None
         span.reject_form = None
-        span.excerpt = _excerpt(span.text, 140)
+        span.excerpt = text_utils.excerpt(span.text, 140)
         span.status_label = statuses[span.status]
         span.details = span.username
         if span.entity_type:
@@ -471,14 +477,14 @@ def _message_only(request, *, error):
 
 
 def _tagged_message(span) -> str:
-    words = {"text": _excerpt(span.text, 80), "label": span.label.name}
+    words = {"text": text_utils.excerpt(span.text, 80), "label": span.label.name}
     if span.entity_type:
         words["label"] = _("%(label)s (%(type)s)") % {
             "label": span.label.name,
             "type": Span.EntityType(span.entity_type).label,
         }
     if span.source_id is not None:
-        words["source"] = _excerpt(span.source.text, 60)
+        words["source"] = text_utils.excerpt(span.source.text, 60)
         return _("Tagged “%(text)s” as %(label)s, source: %(source)s.") % words
     return _("Tagged “%(text)s” as %(label)s.") % words
 
@@ -581,7 +587,7 @@ def span_move(request, pk, span_pk):
         return _after_span_write(request, article, error=conflict.message, status=409)
     except ValidationError as error:
         return _after_span_write(request, article, error=_messages_of(error))
-    message = _("Now “%(text)s”.") % {"text": _excerpt(span.text, 80)}
+    message = _("Now “%(text)s”.") % {"text": text_utils.excerpt(span.text, 80)}
     undo_event = span.audit_event.pk if span.audit_event else None
     return _after_span_write(request, article, message=message, undo_event=undo_event)
 
@@ -599,7 +605,7 @@ def span_delete(request, pk, span_pk):
     return _after_span_write(
         request,
         article,
-        message=_("Deleted “%(text)s”.") % {"text": _excerpt(text, 80)},
+        message=_("Deleted “%(text)s”.") % {"text": text_utils.excerpt(text, 80)},
         undo_event=event.pk,
     )
 
@@ -622,14 +628,14 @@ def span_undo(request, pk):
         return _after_span_write(request, article, error=conflict.message, status=409)
     except ValidationError as error:
         return _after_span_write(request, article, error=_messages_of(error))
-    text = _excerpt((event.after or event.before)["text"], 80)
+    text = text_utils.excerpt((event.after or event.before)["text"], 80)
     if span is None:
         message = _("Undone: “%(text)s” is no longer tagged.") % {"text": text}
     elif event.action == AuditEvent.Action.DELETE:
         message = _("Undone: “%(text)s” is back.") % {"text": text}
     else:
         message = _("Undone: “%(text)s” is as it was.") % {
-            "text": _excerpt(span.text, 80)
+            "text": text_utils.excerpt(span.text, 80)
         }
     return _after_span_write(request, article, message=message)
 
@@ -838,10 +844,10 @@ def _decide(request, span, *, reject: bool):
 def _decision_message(span, *, reject: bool) -> str:
     if reject:
         return _("Rejected “%(text)s”: %(reason)s") % {
-            "text": _excerpt(span.text, 80),
+            "text": text_utils.excerpt(span.text, 80),
             "reason": span.rejection_reason,
         }
-    return _("Approved “%(text)s”.") % {"text": _excerpt(span.text, 80)}
+    return _("Approved “%(text)s”.") % {"text": text_utils.excerpt(span.text, 80)}
 
 
 def _queue_next(request) -> str:
@@ -963,116 +969,6 @@ def article_approve_pending(request, pk):
 
 # History
 
-_FIELD_NAMES = {
-    "label": gettext_lazy("label"),
-    "start": gettext_lazy("start"),
-    "end": gettext_lazy("end"),
-    "text": gettext_lazy("text"),
-    "entity_type": gettext_lazy("entity type"),
-    "source": gettext_lazy("source"),
-    "status": gettext_lazy("status"),
-    "rejection_reason": gettext_lazy("reason"),
-    "title": gettext_lazy("title"),
-    "language": gettext_lazy("language"),
-    "source_url": gettext_lazy("source URL"),
-    "outlet": gettext_lazy("outlet"),
-    "byline": gettext_lazy("byline"),
-    "published_on": gettext_lazy("published on"),
-    "is_deleted": gettext_lazy("deleted"),
-}
-# The reviewer and the version follow from the status; the hash from the text.
-_UNTOLD = {"reviewed_by", "version", "text_sha256"}
-
-
-class _EventValues:
-    """Turn the values a snapshot holds into words: label names, statuses, sources."""
-
-    def __init__(self, user, events):
-        self.labels = dict(Label.objects.values_list("slug", "name"))
-        self.statuses = dict(Span.Status.choices)
-        self.entity_types = dict(Span.EntityType.choices)
-        sources = {
-            snapshot.get("source")
-            for event in events
-            for snapshot in (event.before, event.after)
-            if snapshot and event.object_type == "span" and snapshot.get("source")
-        }
-        # Only sources the user may read: a consumer never learns a pending
-        # entity's words.
-        self.sources = dict(
-            Span.objects.visible_to(user)
-            .filter(pk__in=sources)
-            .values_list("pk", "text")
-            if sources
-            else ()
-        )
-
-    def __call__(self, field, value) -> str:
-        if value in (None, ""):
-            return "—"
-        if field == "label":
-            return self.labels.get(value, value)
-        if field == "status":
-            return str(self.statuses.get(value, value))
-        if field == "entity_type":
-            return str(self.entity_types.get(value, value))
-        if field == "source":
-            text = self.sources.get(value)
-            if not text:
-                return f"#{value}"
-            return _("%(text)s (#%(id)s)") % {
-                "text": _("“%(text)s”") % {"text": _excerpt(text, 60)},
-                "id": value,
-            }
-        if field == "is_deleted":
-            return _("yes") if value else _("no")
-        if field == "text":
-            return _("“%(text)s”") % {"text": _excerpt(str(value), 140)}
-        return str(value)
-
-
-def _history_entries(user, events) -> list[dict]:
-    """Return each event as the history pages show it, oldest first."""
-    events = list(events)
-    words = _EventValues(user, events)
-    entries = []
-    for event in events:
-        before, after = event.before or {}, event.after or {}
-        snapshot = after or before
-        entry = {
-            "event": event,
-            "action": event.get_action_display(),
-            "is_span": event.object_type == "span",
-            "changes": [],
-            "reason": "",
-        }
-        if entry["is_span"]:
-            entry["label"] = words("label", snapshot.get("label"))
-            entry["text"] = _excerpt(snapshot.get("text", ""), 80)
-        if event.action == AuditEvent.Action.REJECT:
-            entry["reason"] = after.get("rejection_reason", "")
-        elif event.action == AuditEvent.Action.CREATE and entry["is_span"]:
-            entry["details"] = _("characters %(start)d–%(end)d") % {
-                "start": after.get("start", 0),
-                "end": after.get("end", 0),
-            }
-        elif event.action == AuditEvent.Action.UPDATE:
-            for field, name in _FIELD_NAMES.items():
-                if field in _UNTOLD or before.get(field) == after.get(field):
-                    continue
-                if field == "text" and not entry["is_span"]:
-                    entry["changes"].append((name, _("changed"), ""))
-                    continue
-                entry["changes"].append(
-                    (
-                        name,
-                        words(field, before.get(field)),
-                        words(field, after.get(field)),
-                    )
-                )
-        entries.append(entry)
-    return entries
-
 
 @require_GET
 @login_required
@@ -1088,7 +984,7 @@ def span_history(request, span_pk):
     context = {
         "span": span,
         "article": span.article,
-        "entries": _history_entries(request.user, events),
+        "entries": history.entries(request.user, events),
     }
     template_name = "annotations/history.html"
     if _wants_fragment(request):
@@ -1115,7 +1011,7 @@ def article_history(request, pk):
     )
     context = {
         "article": article,
-        "entries": _history_entries(request.user, events),
+        "entries": history.entries(request.user, events),
         "live_spans": live_spans,
     }
     return render(request, "annotations/history.html", context)
@@ -1136,68 +1032,6 @@ def keys_help(request):
 
 
 # Dashboard
-
-
-def _nice_step(peak: int, ticks: int = 4) -> int:
-    """Return the smallest 1, 2 or 5 × 10ⁿ step that reaches ``peak`` in ``ticks``."""
-    magnitude = 1
-    while True:
-        for factor in (1, 2, 5):
-            step = factor * magnitude
-            if step * ticks >= peak:
-                return step
-        magnitude *= 10
-
-
-def _throughput_chart(days) -> dict:
-    """Return the geometry of the stacked bar chart of decisions per day."""
-    width, height = 720, 250
-    left, right, top, bottom = 52, 12, 14, 58
-    plot_width, plot_height = width - left - right, height - top - bottom
-    peak = max((approved + rejected for _day, approved, rejected in days), default=0)
-    step = _nice_step(peak)
-    scale_top = step * max(1, -(-peak // step))
-    slot = plot_width / len(days)
-    baseline = top + plot_height
-
-    def y(value):
-        return round(baseline - value / scale_top * plot_height, 1)
-
-    bars = []
-    for index, (day, approved, rejected) in enumerate(days):
-        x = left + index * slot + slot * 0.15
-        bars.append(
-            {
-                "day": day,
-                "approved": approved,
-                "rejected": rejected,
-                "x": round(x, 1),
-                "width": round(slot * 0.7, 1),
-                "approved_y": y(approved),
-                "approved_height": round(baseline - y(approved), 1),
-                "rejected_y": y(approved + rejected),
-                "rejected_height": round(y(approved) - y(approved + rejected), 1),
-                "centre": round(x + slot * 0.35, 1),
-                "labelled": index % 5 == 0 or index == len(days) - 1,
-            }
-        )
-    return {
-        "width": width,
-        "height": height,
-        "left": left,
-        "right": width - right,
-        "top": top,
-        "baseline": baseline,
-        "plot_height": plot_height,
-        "middle": round(top + plot_height / 2, 1),
-        "centre": round(left + plot_width / 2, 1),
-        "ticks": [
-            {"value": value, "y": y(value)} for value in range(0, scale_top + 1, step)
-        ],
-        "bars": bars,
-        "total_approved": sum(bar["approved"] for bar in bars),
-        "total_rejected": sum(bar["rejected"] for bar in bars),
-    }
 
 
 def _percent(rate: float | None) -> int | None:
@@ -1235,7 +1069,7 @@ def review_stats(request):
         "by_annotator": by_annotator,
         "totals": totals,
         "oldest_pending": timesince(now - oldest, now) if oldest is not None else None,
-        "chart": _throughput_chart(stats.throughput()),
+        "chart": charts.throughput_chart(stats.throughput()),
         "days": stats.DAYS,
         "may_review": permissions.can(request.user, "review_span"),
     }
