@@ -174,7 +174,9 @@ class StrictPageSize:
         return min(value, self.max_page_size)
 
 
-class ArticlePagination(StrictPageSize, PageNumberPagination):
+class NumberedPagination(StrictPageSize, PageNumberPagination):
+    """Numbered pages, for lists that grow slowly (articles, dataset snapshots)."""
+
     page_size = 20
     page_size_query_param = "page_size"
     max_page_size = 200
@@ -354,7 +356,7 @@ class DatasetViewSet(
     mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
 ):
     serializer_class = DatasetSerializer
-    pagination_class = ArticlePagination
+    pagination_class = NumberedPagination
     # Freezing a snapshot reads data; read tokens may do it.
     allow_read_scope_writes = True
 
@@ -445,7 +447,7 @@ class ArticleViewSet(
     serializer_class = ArticleSerializer
     filterset_class = ArticleFilter
     parser_classes = [JSONParser, NdjsonParser, MultiPartParser]
-    pagination_class = ArticlePagination
+    pagination_class = NumberedPagination
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
 
     def get_queryset(self):
@@ -817,7 +819,7 @@ class SpanViewSet(
     )
     @action(detail=True, methods=["post"])
     def approve(self, request, pk=None):
-        return self._decide(request, ApproveSerializer, services.span_approve)
+        return self._decision(request, ApproveSerializer, services.span_approve)
 
     @extend_schema(
         summary="Reject a span with a reason",
@@ -826,9 +828,9 @@ class SpanViewSet(
     )
     @action(detail=True, methods=["post"])
     def reject(self, request, pk=None):
-        return self._decide(request, RejectSerializer, services.span_reject)
+        return self._decision(request, RejectSerializer, services.span_reject)
 
-    def _decide(self, request, serializer_class, decide):
+    def _decision(self, request, serializer_class, decide):
         span = self.get_object()
         # Refuse before validating: a consumer learns nothing from a 400.
         permissions.require(request.user, "review_span", span)

@@ -463,7 +463,7 @@ FORMAT_CHOICES = [
 ]
 
 
-class ExportFiltersMixin(forms.Form):
+class ExportFiltersForm(forms.Form):
     """The export query keys (DESIGN.md section 6) as form fields."""
 
     status = forms.ChoiceField(
@@ -512,7 +512,7 @@ class ExportFiltersMixin(forms.Form):
         return filters
 
 
-class ExportForm(ExportFiltersMixin):
+class ExportForm(ExportFiltersForm):
     format = forms.ChoiceField(
         label=gettext_lazy("Format"), choices=FORMAT_CHOICES, initial="jsonl"
     )
@@ -539,7 +539,7 @@ class ExportForm(ExportFiltersMixin):
         return params
 
 
-class DatasetForm(ExportFiltersMixin):
+class DatasetForm(ExportFiltersForm):
     name = forms.CharField(label=gettext_lazy("Name"), max_length=200)
     description = forms.CharField(
         label=gettext_lazy("Description"),

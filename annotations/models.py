@@ -716,7 +716,7 @@ class ApiToken(models.Model):
     """A personal API key. Only its sha256 is stored; the key is shown once."""
 
     class Scope(models.TextChoices):
-        READ = "read", gettext_lazy("Read: datasets and exports only")
+        READ = "read", gettext_lazy("Read: everything the user may read, no changes")
         WRITE = "write", gettext_lazy("Write: everything the user may do")
 
     KEY_PREFIX = "nra_"

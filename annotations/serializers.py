@@ -9,8 +9,9 @@ from rest_framework import serializers
 from . import permissions
 from .models import Article, AuditEvent, Dataset, Label, Span
 
-# Offsets fit PostgreSQL's integer column; larger numbers are refused, not a 500.
-MAX_OFFSET = 2**31 - 1
+# Offsets and versions are PostgreSQL integer columns; larger numbers are
+# refused with a 400, not a 500.
+MAX_INTEGER = 2**31 - 1
 SLUG = re.compile(r"[-a-zA-Z0-9_]{1,50}")
 
 
@@ -262,8 +263,8 @@ class LabelSlugField(serializers.SlugRelatedField):
 
 class _SpanInputFields(serializers.Serializer):
     label = LabelSlugField(slug_field="slug", queryset=Label.objects.all())
-    start = serializers.IntegerField(min_value=0, max_value=MAX_OFFSET)
-    end = serializers.IntegerField(min_value=1, max_value=MAX_OFFSET)
+    start = serializers.IntegerField(min_value=0, max_value=MAX_INTEGER)
+    end = serializers.IntegerField(min_value=1, max_value=MAX_INTEGER)
     text = serializers.CharField(
         required=False,
         allow_blank=True,
@@ -301,7 +302,7 @@ class SpanUpdateSerializer(_SpanInputFields):
     version = serializers.IntegerField(
         required=False,
         min_value=1,
-        max_value=MAX_OFFSET,
+        max_value=MAX_INTEGER,
         help_text="The version you edited; a stale one gets 409.",
     )
 
@@ -314,7 +315,7 @@ class SpanUpdateSerializer(_SpanInputFields):
 class ApproveSerializer(serializers.Serializer):
     version = serializers.IntegerField(
         min_value=1,
-        max_value=MAX_OFFSET,
+        max_value=MAX_INTEGER,
         help_text="The span's version as you saw it; a stale one gets 409.",
     )
 

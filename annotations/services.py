@@ -483,7 +483,7 @@ def _span_restore(*, user, event: AuditEvent) -> tuple[Span, AuditEvent]:
     )
 
 
-def _decide(*, span: Span, user, version, status: str, reason: str = "") -> Span:
+def _span_decide(*, span: Span, user, version, status: str, reason: str = "") -> Span:
     if version is None:
         raise _validation_error(
             version=_("Send the span's current version to decide on it.")
@@ -522,7 +522,9 @@ def _decide(*, span: Span, user, version, status: str, reason: str = "") -> Span
 @transaction.atomic
 def span_approve(*, span: Span, user, version: int | None) -> Span:
     """Approve the span if ``version`` is current; raise Conflict otherwise."""
-    return _decide(span=span, user=user, version=version, status=Span.Status.APPROVED)
+    return _span_decide(
+        span=span, user=user, version=version, status=Span.Status.APPROVED
+    )
 
 
 @transaction.atomic
@@ -531,7 +533,7 @@ def span_reject(*, span: Span, user, version: int | None, reason: str) -> Span:
     reason = (reason or "").strip()
     if not reason:
         raise _validation_error(reason=_("Give a reason for rejecting the span."))
-    return _decide(
+    return _span_decide(
         span=span,
         user=user,
         version=version,

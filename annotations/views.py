@@ -812,7 +812,7 @@ def _span_to_review(request, span_pk, article=None) -> Span:
     return span
 
 
-def _decide(request, span, *, reject: bool):
+def _decide_from_post(request, span, *, reject: bool):
     """Approve or reject as the POST says; return (form, conflict message).
 
     The form carries the errors of a refused decision; a Conflict (a stale
@@ -862,7 +862,7 @@ def _queue_next(request) -> str:
 
 def _review_in_queue(request, span_pk, *, reject: bool):
     span = _span_to_review(request, span_pk)
-    form, conflict = _decide(request, span, reject=reject)
+    form, conflict = _decide_from_post(request, span, reject=reject)
     next_url = _queue_next(request)
     row = _queue_rows(request.user).get(pk=span.pk)
     decided = not conflict and not form.errors
@@ -905,7 +905,7 @@ def review_reject(request, span_pk):
 def _review_in_panel(request, pk, span_pk, *, reject: bool):
     article = _get_article(request, pk)
     span = _span_to_review(request, span_pk, article=article)
-    form, conflict = _decide(request, span, reject=reject)
+    form, conflict = _decide_from_post(request, span, reject=reject)
     if not request.htmx:
         if conflict or form.errors:
             return _after_span_write(
