@@ -10,7 +10,8 @@ from django.utils.translation import ngettext
 from modeltranslation.admin import TranslationAdmin
 
 from . import services
-from .models import Article, AuditEvent, Dataset, Label, Role, Span
+from .choices import Role
+from .models import Article, AuditEvent, Dataset, Label, Span
 
 User = get_user_model()
 

@@ -22,16 +22,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from . import permissions
 from . import text as text_utils
-
-
-class Role(models.TextChoices):
-    """Roles are Django groups; admins are staff users, not a group."""
-
-    EDITOR = "editor", gettext_lazy("Editor")
-    REVIEWER = "reviewer", gettext_lazy("Reviewer")
-    CONSUMER = "consumer", gettext_lazy("Data consumer")
-
+from .choices import ApiTokenScope, SpanStatus
 
 ENTITY_SLUG = "entity"
 
@@ -184,9 +177,7 @@ class ArticleQuerySet(models.QuerySet):
         return self.filter(is_deleted=False)
 
     def visible_to(self, user):
-        from .permissions import can
-
-        return self.alive() if can(user, "read_article") else self.none()
+        return self.alive() if permissions.can(user, "read_article") else self.none()
 
     def with_span_counts(self):
         return self.annotate(
@@ -344,11 +335,9 @@ class SpanQuerySet(models.QuerySet):
 
     def visible_to(self, user):
         """Return the spans ``user`` may read: consumers see approved spans only."""
-        from .permissions import can, sees_approved_only
-
-        if not can(user, "read_article"):
+        if not permissions.can(user, "read_article"):
             return self.none()
-        if sees_approved_only(user):
+        if permissions.sees_approved_only(user):
             return self.alive().approved()
         return self.alive()
 
@@ -394,10 +383,7 @@ class SpanQuerySet(models.QuerySet):
 
 
 class Span(models.Model):
-    class Status(models.TextChoices):
-        PENDING = "pending", gettext_lazy("Pending")
-        APPROVED = "approved", gettext_lazy("Approved")
-        REJECTED = "rejected", gettext_lazy("Rejected")
+    Status = SpanStatus
 
     class EntityType(models.TextChoices):
         PER = "PER", gettext_lazy("Person")
@@ -715,9 +701,7 @@ class ApiTokenQuerySet(models.QuerySet):
 class ApiToken(models.Model):
     """A personal API key. Only its sha256 is stored; the key is shown once."""
 
-    class Scope(models.TextChoices):
-        READ = "read", gettext_lazy("Read: everything the user may read, no changes")
-        WRITE = "write", gettext_lazy("Write: everything the user may do")
+    Scope = ApiTokenScope
 
     KEY_PREFIX = "nra_"
 
@@ -770,11 +754,9 @@ class DatasetQuerySet(models.QuerySet):
 
         Data consumers see only snapshots of approved spans.
         """
-        from .permissions import can, sees_approved_only
-
-        if not can(user, "export"):
+        if not permissions.can(user, "export"):
             return self.none()
-        if sees_approved_only(user):
+        if permissions.sees_approved_only(user):
             return self.filter(filters__status="approved")
         return self.all()
 

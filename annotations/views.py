@@ -34,6 +34,7 @@ from . import (
     stats,
 )
 from . import text as text_utils
+from .choices import Role
 from .middleware import saved_language
 from .models import (
     ENTITY_SLUG,
@@ -42,7 +43,6 @@ from .models import (
     AuditEvent,
     Dataset,
     Label,
-    Role,
     Span,
 )
 

@@ -223,3 +223,16 @@ def test_it_refuses_inactive_users(alice):
     alice.is_active = False
     alice._newsroom_roles = None
     assert permissions.can(alice, "read_article") is False
+
+
+def test_it_imports_no_model_module_so_models_can_import_it():
+    import ast
+    from pathlib import Path
+
+    source = Path(permissions.__file__).read_text()
+    imported = {
+        node.module
+        for node in ast.walk(ast.parse(source))
+        if isinstance(node, ast.ImportFrom) and node.level == 1
+    }
+    assert imported == {"choices"}

@@ -8,7 +8,7 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
-from annotations.models import Role
+from annotations.choices import Role
 
 ROLE_CHOICES = [*Role.values, "admin"]
 
