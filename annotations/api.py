@@ -26,7 +26,6 @@ from rest_framework.decorators import action
 from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.pagination import CursorPagination, PageNumberPagination
 from rest_framework.parsers import BaseParser, JSONParser, MultiPartParser
-from rest_framework.permissions import SAFE_METHODS, BasePermission
 from rest_framework.response import Response
 from rest_framework.routers import DefaultRouter
 from rest_framework.serializers import as_serializer_error
@@ -189,16 +188,6 @@ class SpanPagination(StrictPageSize, CursorPagination):
     page_size = 100
     page_size_query_param = "page_size"
     max_page_size = 1000
-
-
-# Permissions specific to the API
-
-
-class IsAdminOrReadOnly(BasePermission):
-    message = gettext_lazy("Only admins may change labels.")
-
-    def has_permission(self, request, view):
-        return request.method in SAFE_METHODS or permissions.can(request.user, "manage")
 
 
 def _check_bulk_size(items) -> None:
@@ -872,7 +861,7 @@ class LabelViewSet(
     serializer_class = LabelSerializer
     permission_classes = [
         *viewsets.GenericViewSet.permission_classes,
-        IsAdminOrReadOnly,
+        permissions.writes_need("manage"),
     ]
     pagination_class = None
     queryset = Label.objects.all()

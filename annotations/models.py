@@ -691,6 +691,12 @@ class AuditEvent(models.Model):
 
 
 class ApiTokenQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """Return ``user``'s own tokens: nobody else's are theirs to see."""
+        if not getattr(user, "is_authenticated", False):
+            return self.none()
+        return self.filter(user=user)
+
     def active(self):
         now = timezone.now()
         return self.filter(revoked_at__isnull=True).filter(

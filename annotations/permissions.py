@@ -36,7 +36,7 @@ def is_admin(user) -> bool:
 
 def sees_approved_only(user) -> bool:
     """True for data consumers (and no one else): they read approved spans only."""
-    return roles(user) <= {Role.CONSUMER}
+    return not can(user, "read_undecided")
 
 
 def _has(user, *names) -> bool:
@@ -63,6 +63,20 @@ def _read_span(user, span=None):
     return _("You need a role to read spans.")
 
 
+def _read_undecided(user, obj=None):
+    if not _has(user, Role.EDITOR, Role.REVIEWER, ADMIN):
+        return _("Data consumers see approved spans only.")
+    return None
+
+
+def _view_stats(user, obj=None):
+    # Editors too: their approval rate and the labels that get rejected most
+    # help them annotate better. Consumers see approved spans only.
+    if not _has(user, Role.EDITOR, Role.REVIEWER, ADMIN):
+        return _("The dashboard is for editors, reviewers and admins.")
+    return None
+
+
 def _write_article(user, article=None):
     if not _has(user, Role.EDITOR, ADMIN):
         return _("Only editors and admins may upload or edit articles.")
@@ -86,10 +100,19 @@ def _delete_article(user, article):
 def _create_span(user, article=None):
     if not _has(user, Role.EDITOR, ADMIN):
         return _("Only editors and admins may annotate articles.")
+    if article is not None and article.is_deleted and not is_admin(user):
+        return _("This article has been deleted.")
     return None
 
 
 def _change_span(user, span):
+    """The author may edit their span whatever its status; an admin any span.
+
+    An edit of an approved or rejected span sends it back to pending
+    (``services.span_update``), so it is reviewed again before anyone exports
+    it; the author need not wait for an admin to fix their own mistake.
+    Deleting an approved span is stricter (``_delete_span``).
+    """
     if is_admin(user):
         return None
     if not _has(user, Role.EDITOR):
@@ -100,6 +123,8 @@ def _change_span(user, span):
 
 
 def _delete_span(user, span):
+    # Deleting discards the review without a new one, so an approved span
+    # stays unless an admin removes it.
     refusal = _change_span(user, span)
     if refusal or is_admin(user):
         return refusal
@@ -164,6 +189,8 @@ RULES = {
     "change_article": _write_article,
     "delete_article": _delete_article,
     "read_span": _read_span,
+    "read_undecided": _read_undecided,
+    "view_stats": _view_stats,
     "add_span": _create_span,
     "change_span": _change_span,
     "delete_span": _delete_span,
@@ -205,6 +232,27 @@ class HasAnyRole(BasePermission):
             self.message = refusal
             return False
         return True
+
+
+def writes_need(action: str) -> type[BasePermission]:
+    """Return an API permission: reads pass, writes need ``action``.
+
+    It refuses before the body is validated, so a caller without the right
+    learns nothing from a 400.
+    """
+
+    class WritesNeed(BasePermission):
+        def has_permission(self, request, view):
+            if request.method in SAFE_METHODS:
+                return True
+            refusal = explain(request.user, action)
+            if refusal:
+                self.message = refusal
+                return False
+            return True
+
+    WritesNeed.__name__ = f"WritesNeed_{action}"
+    return WritesNeed
 
 
 class TokenScope(BasePermission):

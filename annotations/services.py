@@ -224,9 +224,11 @@ def span_create(
     entity_type: str | None = None,
     source: Span | None = None,
 ) -> Span:
-    require(user, "add_span", article)
+    require(user, "add_span")
+    # The lock orders this span against an edit of the text or a delete; the
+    # article's state is checked once it is held.
     article = Article.objects.select_for_update().get(pk=article.pk)
-    require(user, "change_article", article)
+    require(user, "add_span", article)
     span = Span(
         article=article,
         label=label,
@@ -578,6 +580,15 @@ class PendingApproval(NamedTuple):
     approved: list
     left_own: int
     left_untyped: int
+
+
+@transaction.atomic
+def api_token_revoke(*, token: ApiToken, user) -> ApiToken:
+    """Revoke one of ``user``'s own tokens; revoking twice changes nothing."""
+    if token.user_id != user.pk:
+        raise PermissionDenied(_("This token belongs to someone else."))
+    token.revoke()
+    return token
 
 
 @transaction.atomic

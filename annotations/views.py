@@ -117,12 +117,6 @@ def _get_span(request, article, span_pk, *, action) -> Span:
     return span
 
 
-def _sees_undecided(user) -> bool:
-    # Data consumers see approved spans only; counting the others would only
-    # tell them of spans they cannot open.
-    return permissions.can(user, "add_span") or permissions.can(user, "review_span")
-
-
 def _messages_of(error: ValidationError) -> str:
     return " ".join(error.messages)
 
@@ -188,7 +182,8 @@ def article_list(request):
         "form": form,
         "page": page,
         "is_filtered": any(request.GET.get(name) for name in form.fields),
-        "sees_undecided": _sees_undecided(user),
+        # Consumers are told of approved spans only.
+        "sees_undecided": permissions.can(user, "read_undecided"),
     }
     template_name = "annotations/article_list.html"
     if _wants_fragment(request):
@@ -336,9 +331,8 @@ def _workspace(
         "spans": spans,
         "groups": [(label, groups[label.pk]) for label in labels],
         "counts": counts,
-        "may_annotate": permissions.can(user, "add_span", article)
-        and permissions.can(user, "change_article", article),
-        "sees_undecided": _sees_undecided(user),
+        "may_annotate": permissions.can(user, "add_span", article),
+        "sees_undecided": permissions.can(user, "read_undecided"),
         "message": message,
         "error": error,
         "undo_event": undo_event,
@@ -382,7 +376,6 @@ def _prepare_rows(request, context, rows):
     """Work out once what each panel row shows, so the row template stays lean."""
     user = request.user
     spans_by_id = {span.pk: span for span in context["spans"]}
-    is_admin = permissions.is_admin(user)
     statuses = {value: str(name) for value, name in Span.Status.choices}
     entity_types = {value: str(name) for value, name in Span.EntityType.choices}
     may_review = context["may_review"]
@@ -392,7 +385,7 @@ def _prepare_rows(request, context, rows):
             span.source_span.excerpt = text_utils.excerpt(span.source_span.text, 140)
         # A rejected span stays the author's to fix (back to pending) or delete.
         span.editable = context["may_annotate"] and (
-            (span.status != Span.Status.APPROVED or is_admin)
+            (span.status != Span.Status.APPROVED or permissions.is_admin(user))
             and permissions.can(user, "change_span", span)
         )
         span.review_refusal = (
@@ -493,7 +486,6 @@ def _tagged_message(span) -> str:
 @login_required
 def span_create(request, pk):
     article = _get_article(request, pk, action="add_span")
-    permissions.require(request.user, "change_article", article)
     form = forms.NewSpanForm(request.POST, article=article)
     error = None
     if form.is_valid():
@@ -997,7 +989,7 @@ def span_history(request, span_pk):
 def article_history(request, pk):
     article = _get_article(request, pk)
     events = AuditEvent.objects.filter(article_id=article.pk)
-    if not _sees_undecided(request.user):
+    if not permissions.can(request.user, "read_undecided"):
         # Consumers never learn of spans that were not approved, nor of deleted ones.
         visible = Span.objects.visible_to(request.user).filter(article=article)
         events = events.filter(
@@ -1041,11 +1033,7 @@ def _percent(rate: float | None) -> int | None:
 @require_GET
 @login_required
 def review_stats(request):
-    # Editors see it too: their own approval rate and the labels that get
-    # rejected most are what helps them annotate better. Consumers see
-    # approved spans only, so counts of the others are not theirs.
-    if not _sees_undecided(request.user):
-        raise PermissionDenied(_("The dashboard is for editors, reviewers and admins."))
+    permissions.require(request.user, "view_stats")
     labels = {label.slug: label for label in Label.objects.all()}
     by_label = stats.by_label()
     for rate in by_label:
@@ -1083,7 +1071,7 @@ def _token_page(request, form, *, status=200, created=None):
     permissions.require(request.user, "use_api_tokens")
     context = {
         "form": form,
-        "tokens": ApiToken.objects.filter(user=request.user),
+        "tokens": ApiToken.objects.visible_to(request.user),
         "created": created,
         "may_write": permissions.can(request.user, "hold_write_token"),
     }
@@ -1126,8 +1114,8 @@ def token_create(request):
 @require_POST
 @login_required
 def token_revoke(request, pk):
-    token = get_object_or_404(ApiToken, pk=pk, user=request.user)
-    token.revoke()
+    token = get_object_or_404(ApiToken.objects.visible_to(request.user), pk=pk)
+    services.api_token_revoke(token=token, user=request.user)
     if request.htmx:
         return render(
             request, "annotations/token_list.html#token-row", {"token": token}

@@ -72,3 +72,11 @@ def test_it_refuses_deleting_a_label_in_use(as_user, ada, labels):
     assert response.status_code == 400
     assert "used by 1 spans" in response.json()["error"]["message"]
     assert as_user(ada).delete(f"{URL}{labels['opinion'].pk}/").status_code == 204
+
+
+def test_it_refuses_a_non_admin_before_reading_the_body(as_user, alice):
+    response = as_user(alice).post(URL, {"colour": "not a colour"}, format="json")
+    assert response.status_code == 403
+    assert response.json()["error"]["message"] == (
+        "Only admins may manage users, roles and labels."
+    )

@@ -42,6 +42,22 @@ GENERAL = {
         "anonymous": 0,
     },
     "manage": {"alice": 0, "rita": 0, "carl": 0, "ada": 1, "nemo": 0, "anonymous": 0},
+    "read_undecided": {
+        "alice": 1,
+        "rita": 1,
+        "carl": 0,
+        "ada": 1,
+        "nemo": 0,
+        "anonymous": 0,
+    },
+    "view_stats": {
+        "alice": 1,
+        "rita": 1,
+        "carl": 0,
+        "ada": 1,
+        "nemo": 0,
+        "anonymous": 0,
+    },
 }
 
 

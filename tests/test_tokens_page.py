@@ -3,6 +3,7 @@
 import datetime
 
 import pytest
+from django.core.exceptions import PermissionDenied
 from django.urls import reverse
 from django.utils import timezone
 from pytest_django.asserts import assertRedirects
@@ -152,3 +153,11 @@ def test_it_rejects_get_on_revoke_and_create(client, alice):
     client.force_login(alice)
     assert client.get(revoke_url(token)).status_code == 405
     assert client.get(CREATE).status_code == 405
+
+
+def test_it_lets_only_the_owner_revoke_a_token_in_the_service(alice, bob):
+    token, _key = services.api_token_create(user=alice, name="nightly")
+    with pytest.raises(PermissionDenied):
+        services.api_token_revoke(token=token, user=bob)
+    token.refresh_from_db()
+    assert token.revoked_at is None
