@@ -383,10 +383,11 @@ def _prepare_rows(request, context, rows):
         span.source_span = spans_by_id.get(span.source_id)
         if span.source_span is not None:
             span.source_span.excerpt = text_utils.excerpt(span.source_span.text, 140)
-        # A rejected span stays the author's to fix (back to pending) or delete.
-        span.editable = context["may_annotate"] and (
-            (span.status != Span.Status.APPROVED or permissions.is_admin(user))
-            and permissions.can(user, "change_span", span)
+        span.editable = context["may_annotate"] and permissions.can(
+            user, "change_span", span
+        )
+        span.deletable = context["may_annotate"] and permissions.can(
+            user, "delete_span", span
         )
         span.review_refusal = (
             permissions.explain(user, "review_span", span)

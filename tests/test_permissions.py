@@ -110,9 +110,12 @@ def test_it_lets_only_authors_and_admins_change_spans(
     assert permissions.can(user, "change_span", bobs_span) is other
 
 
-def test_it_refuses_an_editor_deleting_their_approved_span(alice, ada, alices_span):
+def test_it_lets_an_author_edit_but_not_delete_their_approved_span(
+    alice, ada, alices_span
+):
     assert permissions.can(alice, "delete_span", alices_span) is True
     alices_span.status = Span.Status.APPROVED
+    assert permissions.can(alice, "change_span", alices_span) is True
     assert permissions.can(alice, "delete_span", alices_span) is False
     assert "only an admin" in permissions.explain(alice, "delete_span", alices_span)
     assert permissions.can(ada, "delete_span", alices_span) is True

@@ -292,18 +292,23 @@ def span_row(context, span) -> SafeString:
         html.append(
             f'<p class="flash error small" role="alert">{escape(span.notice)}</p>'
         )
-    if span.editable:
-        edit = parts["edit_entity" if span.label.is_entity else "edit_statement"]
-        delete_url = f"{parts['spans_url']}{pk}/delete/"
-        html.append(
-            f'<div class="span-actions small">'
-            f'<a href="?span={pk}&amp;edit=1#span-row-{pk}" '
-            f'hx-get="?span={pk}&amp;edit=1" hx-target="closest li" '
-            f'hx-swap="outerHTML">{edit}</a> '
-            f'<form method="post" action="{delete_url}" hx-post="{delete_url}" '
-            f'class="inline">{parts["csrf"]}<button type="submit" '
-            f'class="link danger">{parts["delete"]}</button></form></div>'
-        )
+    if span.editable or span.deletable:
+        html.append('<div class="span-actions small">')
+        if span.editable:
+            edit = parts["edit_entity" if span.label.is_entity else "edit_statement"]
+            html.append(
+                f'<a href="?span={pk}&amp;edit=1#span-row-{pk}" '
+                f'hx-get="?span={pk}&amp;edit=1" hx-target="closest li" '
+                f'hx-swap="outerHTML">{edit}</a> '
+            )
+        if span.deletable:
+            delete_url = f"{parts['spans_url']}{pk}/delete/"
+            html.append(
+                f'<form method="post" action="{delete_url}" hx-post="{delete_url}" '
+                f'class="inline">{parts["csrf"]}<button type="submit" '
+                f'class="link danger">{parts["delete"]}</button></form>'
+            )
+        html.append("</div>")
     if span.reviewable:
         html.append(
             _review_controls(
