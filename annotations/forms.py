@@ -292,18 +292,14 @@ class SpanForm(PlainErrorsMixin, forms.ModelForm):
         pass
 
     def changes(self) -> dict:
-        """Return the edit for ``services.span_update``.
+        """Return the fields the user changed, for ``services.span_update``.
 
-        A relabelled span drops what its new label cannot carry (an entity type,
-        a source) rather than failing on it.
+        Only those: the service decides what a new label drops.
         """
-        label = self.cleaned_data["label"]
         return {
-            "label": label,
-            "entity_type": (self.cleaned_data.get("entity_type") or None)
-            if label.is_entity
-            else None,
-            "source": None if label.is_entity else self.cleaned_data.get("source"),
+            name: self.cleaned_data[name]
+            for name in self.Meta.fields
+            if name in self.changed_data
         }
 
 

@@ -256,6 +256,31 @@ def span_create(
     return span
 
 
+def _relabel(span: Span, changes: dict) -> None:
+    """Drop what the span's new label cannot carry, unless ``changes`` sets it.
+
+    An entity type belongs to entities and a source to the other labels, so a
+    relabelled span loses the one that no longer fits (the audit event keeps
+    it); a value sent with the new label is checked like any other. An entity
+    that other spans cite as their source must stay an entity.
+    """
+    if span.label.is_entity:
+        if "source" not in changes:
+            span.source = None
+        return
+    if "entity_type" not in changes:
+        span.entity_type = None
+    cited_by = span.attributed_spans.count()
+    if cited_by:
+        raise _validation_error(
+            label=_(
+                "This entity is the source of %(n)d other spans; it must stay an "
+                "entity. Change their source first."
+            )
+            % {"n": cited_by}
+        )
+
+
 @transaction.atomic
 def span_update(*, span: Span, user, version: int | None = None, **changes) -> Span:
     """Edit a span; an edit of a decided span sends it back to pending.
@@ -273,17 +298,8 @@ def span_update(*, span: Span, user, version: int | None = None, **changes) -> S
     expected_version = span.version
     for name, value in changes.items():
         setattr(span, name, value)
-    if "label" in changes and not span.label.is_entity:
-        if "entity_type" not in changes:
-            span.entity_type = None
-        if span.attributed_spans.exists():
-            raise _validation_error(
-                label=_(
-                    "This entity is the source of %(n)d other spans; it must stay an "
-                    "entity. Change their source first."
-                )
-                % {"n": span.attributed_spans.count()}
-            )
+    if "label" in changes:
+        _relabel(span, changes)
     if ("start" in changes or "end" in changes) and "text" not in changes:
         span.text = ""
     span.entity_type = span.entity_type or None

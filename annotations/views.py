@@ -527,6 +527,16 @@ def span_create(request, pk):
     return render(request, "annotations/article_detail.html#span-created", context)
 
 
+def _updated_message(before: Span, after: Span) -> str:
+    """Say the span was updated, and what its new label made it drop."""
+    message = _("Span updated.")
+    if before.entity_type and not after.entity_type and not after.label.is_entity:
+        message += " " + _("It no longer has an entity type: only entities have one.")
+    if before.source_id and not after.source_id and after.label.is_entity:
+        message += " " + _("It no longer names a source: entities have none.")
+    return message
+
+
 @require_POST
 @login_required
 def span_update(request, pk, span_pk):
@@ -538,7 +548,7 @@ def span_update(request, pk, span_pk):
     form = forms.SpanForm(request.POST, instance=span, entities=entities)
     if form.is_valid():
         try:
-            span = services.span_update(
+            updated = services.span_update(
                 span=span,
                 user=request.user,
                 version=form.cleaned_data["version"],
@@ -552,8 +562,8 @@ def span_update(request, pk, span_pk):
             return _after_span_write(
                 request,
                 article,
-                message=_("Span updated."),
-                undo_event=span.audit_event.pk if span.audit_event else None,
+                message=_updated_message(span, updated),
+                undo_event=updated.audit_event.pk if updated.audit_event else None,
             )
     if not request.htmx:
         return _after_span_write(request, article, error=form.error_text())
