@@ -601,10 +601,10 @@ class ArticleViewSet(
         fields = dict(serializer.validated_data)
         upload = fields.pop("file")
         try:
-            text, title_hint = ingest.text_from_upload(upload)
+            text, file_title = ingest.text_from_upload(upload)
         except DjangoValidationError as exc:
             raise exceptions.ValidationError({"file": exc.messages}) from None
-        fields.setdefault("title", title_hint or upload.name)
+        fields.setdefault("title", file_title)
         return services.article_create(user=request.user, text=text, **fields)
 
     def _create_many(self, items):

@@ -131,8 +131,8 @@ class ArticleForm(forms.ModelForm):
         self.title_hint = ""
         self.full_text = ""
         self.stale_preview = False
-        # Both are checked in clean(): the title may come from the file, and the
-        # text from either the box or the file.
+        # Both are checked in clean(): an uploaded file always gives a title (see
+        # ingest.text_from_upload), and the text comes from the box or the file.
         self.fields["title"].required = False
         self.fields["text"].required = False
         self.fields["text"].strip = False

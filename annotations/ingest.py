@@ -13,17 +13,20 @@ from django.core.exceptions import ValidationError
 from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext as _
 
+from .models import Article
 from .text import canonicalize, decode_utf8
 
 SUPPORTED_SUFFIXES = (".txt", ".html", ".htm", ".docx")
 
 
 def text_from_upload(uploaded_file) -> tuple[str, str]:
-    """Return ``(canonical_text, title_hint)`` for an uploaded .txt, .html or .docx.
+    """Return ``(canonical_text, title)`` for an uploaded .txt, .html or .docx.
 
     ``uploaded_file`` is any file object with ``name`` and ``read()`` (a Django
-    ``UploadedFile`` in practice). The title hint is "" when the file names none.
-    Raise ValidationError with a message the uploader can act on.
+    ``UploadedFile`` in practice). The title is the one the file carries (a web
+    page's title, a Word document's title property), else the file's name
+    without its extension: the form and the API both use it when the uploader
+    types none. Raise ValidationError with a message the uploader can act on.
     """
     name = getattr(uploaded_file, "name", "") or ""
     suffix = PurePath(name).suffix.lower()
@@ -51,7 +54,8 @@ def text_from_upload(uploaded_file) -> tuple[str, str]:
             _("No article text was found in “%(name)s”.") % {"name": name},
             code="empty",
         )
-    return text, canonicalize(title).replace("\n", " ")
+    title = canonicalize(title).replace("\n", " ") or PurePath(name).stem.strip()
+    return text, title[: Article._meta.get_field("title").max_length]
 
 
 def _read_limited(uploaded_file) -> bytes:

@@ -48,7 +48,7 @@ def test_it_reads_utf8_text_and_canonicalises_it():
     data = "  « Déjà vu » 🚀\r\nSecond line\r\n\r\n".encode()
     text, title = text_from_upload(upload("story.txt", data))
     assert text == "« Déjà vu » 🚀\nSecond line"
-    assert title == ""
+    assert title == "story"
 
 
 def test_it_composes_combining_accents():
