@@ -868,28 +868,19 @@ class LabelViewSet(
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
 
     def perform_create(self, serializer):
-        self._save(serializer)
+        serializer.instance = services.label_create(
+            user=self.request.user, **serializer.validated_data
+        )
 
     def perform_update(self, serializer):
-        self._save(serializer)
-
-    @transaction.atomic
-    def _save(self, serializer):
-        label = serializer.instance or Label()
-        for name, value in serializer.validated_data.items():
-            setattr(label, name, value)
-        label.full_clean()
-        label.save()
-        serializer.instance = label
+        serializer.instance = services.label_update(
+            label=serializer.instance,
+            user=self.request.user,
+            **serializer.validated_data,
+        )
 
     def perform_destroy(self, instance):
-        used = instance.spans.count()
-        if used:
-            raise exceptions.ValidationError(
-                _("The label %(name)s is used by %(n)d spans and cannot be deleted.")
-                % {"name": instance.name, "n": used}
-            )
-        instance.delete()
+        services.label_delete(label=instance, user=self.request.user)
 
 
 router = DefaultRouter()

@@ -70,6 +70,19 @@ class Label(models.Model):
     def is_entity(self) -> bool:
         return self.slug == ENTITY_SLUG
 
+    @classmethod
+    def editable_fields(cls) -> list[str]:
+        """Return the fields an admin sets (all but the id)."""
+        return [
+            f.name
+            for f in cls._meta.concrete_fields
+            if f.editable and not f.primary_key
+        ]
+
+    def snapshot(self) -> dict:
+        """Return the fields an audit event records."""
+        return {name: getattr(self, name) for name in self.editable_fields()}
+
 
 class Profile(models.Model):
     """What a person chose for themself; one row a user, made on first save."""

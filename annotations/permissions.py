@@ -97,6 +97,12 @@ def _delete_article(user, article):
     return None
 
 
+def _restore_article(user, article=None):
+    if not is_admin(user):
+        return _("Only admins may restore a deleted article.")
+    return None
+
+
 def _create_span(user, article=None):
     if not _has(user, Role.EDITOR, ADMIN):
         return _("Only editors and admins may annotate articles.")
@@ -188,6 +194,7 @@ RULES = {
     "add_article": _write_article,
     "change_article": _write_article,
     "delete_article": _delete_article,
+    "restore_article": _restore_article,
     "read_span": _read_span,
     "read_undecided": _read_undecided,
     "view_stats": _view_stats,

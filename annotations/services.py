@@ -11,6 +11,9 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -19,8 +22,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from . import bulk
+from .choices import Role
 from .models import ApiToken, Article, AuditEvent, Label, Profile, Span
-from .permissions import can, is_admin, require
+from .permissions import ADMIN, can, is_admin, require
+from .permissions import roles as user_roles
 
 ARTICLE_EDITABLE = {
     "title",
@@ -36,6 +41,7 @@ DUPLICATE = gettext_lazy(
 )
 SPAN_EDITABLE = {"label", "start", "end", "text", "entity_type", "source"}
 _DECISION_FIELDS = ("status", "rejection_reason", "reviewed_by", "reviewed_at")
+ROLE_NAMES = frozenset({*Role.values, ADMIN})
 
 
 class Conflict(Exception):
@@ -127,6 +133,28 @@ def article_delete(*, article: Article, user) -> None:
         after=article.snapshot(),
         article_id=article.pk,
     )
+
+
+@transaction.atomic
+def article_restore(*, article: Article, user) -> Article:
+    """Bring back a soft-deleted article; restoring a live one changes nothing."""
+    require(user, "restore_article", article)
+    article = Article.objects.select_for_update().get(pk=article.pk)
+    if not article.is_deleted:
+        return article
+    before = article.snapshot()
+    article.is_deleted = False
+    article.deleted_at = None
+    article.save(update_fields=["is_deleted", "deleted_at", "updated_at"])
+    AuditEvent.record(
+        actor=user,
+        action=AuditEvent.Action.UPDATE,
+        obj=article,
+        before=before,
+        after=article.snapshot(),
+        article_id=article.pk,
+    )
+    return article
 
 
 # Spans
@@ -558,6 +586,163 @@ def span_reject(*, span: Span, user, version: int | None, reason: str) -> Span:
         status=Span.Status.REJECTED,
         reason=reason,
     )
+
+
+# Labels
+
+
+def _label_fields(fields: dict) -> None:
+    unknown = set(fields) - set(Label.editable_fields())
+    if unknown:
+        raise TypeError(f"Unknown label fields: {sorted(unknown)}")
+
+
+@transaction.atomic
+def label_create(*, user, **fields) -> Label:
+    require(user, "manage")
+    _label_fields(fields)
+    label = Label(**fields)
+    label.full_clean()
+    label.save()
+    AuditEvent.record(
+        actor=user, action=AuditEvent.Action.CREATE, obj=label, after=label.snapshot()
+    )
+    return label
+
+
+@transaction.atomic
+def label_update(*, label: Label, user, **changes) -> Label:
+    """Apply ``changes``; the slug of a label in use never changes."""
+    require(user, "manage")
+    _label_fields(changes)
+    label = Label.objects.select_for_update().get(pk=label.pk)
+    before = label.snapshot()
+    for name, value in changes.items():
+        setattr(label, name, value)
+    if label.slug != before["slug"] and label.spans.exists():
+        # Exports, imports, API filters and the audit trail name labels by slug.
+        raise _validation_error(
+            slug=_(
+                "The label %(name)s is used by spans, so its slug stays "
+                "%(slug)s: exports, imports and the history refer to it."
+            )
+            % {"name": before["name"], "slug": before["slug"]}
+        )
+    label.full_clean()
+    after = label.snapshot()
+    if after != before:
+        label.save()
+        AuditEvent.record(
+            actor=user,
+            action=AuditEvent.Action.UPDATE,
+            obj=label,
+            before=before,
+            after=after,
+        )
+    return label
+
+
+@transaction.atomic
+def label_delete(*, label: Label, user) -> None:
+    """Delete a label no span uses."""
+    require(user, "manage")
+    label = Label.objects.select_for_update().get(pk=label.pk)
+    used = label.spans.count()
+    if used:
+        raise _validation_error(
+            __all__=_(
+                "The label %(name)s is used by %(n)d spans and cannot be deleted."
+            )
+            % {"name": label.name, "n": used}
+        )
+    AuditEvent.record(
+        actor=user, action=AuditEvent.Action.DELETE, obj=label, before=label.snapshot()
+    )
+    label.delete()
+
+
+# Users and roles
+
+
+def _apply_roles(target, roles) -> None:
+    """Give ``target`` exactly ``roles``: groups, and staff rights for "admin"."""
+    target.groups.set(Group.objects.filter(name__in=set(roles) & set(Role.values)))
+    admin = ADMIN in roles
+    if target.is_staff != admin or target.is_superuser != admin:
+        target.is_staff = target.is_superuser = admin
+        target.save(update_fields=["is_staff", "is_superuser"])
+    # permissions.roles() caches the answer on the user object.
+    target._newsroom_roles = None
+
+
+def _check_roles(roles) -> list[str]:
+    unknown = set(roles) - ROLE_NAMES
+    if unknown:
+        raise _validation_error(
+            roles=_("Unknown roles: %(roles)s. Choose from %(known)s.")
+            % {
+                "roles": ", ".join(sorted(unknown)),
+                "known": ", ".join(sorted(ROLE_NAMES)),
+            }
+        )
+    return sorted(set(roles))
+
+
+@transaction.atomic
+def user_set_roles(*, target, user, roles) -> list[str]:
+    """Give ``target`` exactly ``roles`` (editor, reviewer, consumer, admin).
+
+    Return the roles now held. An admin may not drop their own admin role:
+    another admin must, so there is always someone left to manage users.
+    """
+    require(user, "manage")
+    roles = _check_roles(roles)
+    before = sorted(user_roles(target))
+    if target.pk == user.pk and ADMIN in before and ADMIN not in roles:
+        raise _validation_error(
+            roles=_("You cannot drop your own admin role; ask another admin.")
+        )
+    if roles != before:
+        _apply_roles(target, roles)
+        AuditEvent.record(
+            actor=user,
+            action=AuditEvent.Action.UPDATE,
+            obj=target,
+            before={"roles": before},
+            after={"roles": roles},
+        )
+    return roles
+
+
+@transaction.atomic
+def user_create(*, username: str, roles, password: str, email: str = ""):
+    """Create a user with ``roles``, from the command line (no acting user).
+
+    Raise ValidationError for a taken name, an unknown role or a weak password.
+    """
+    roles = _check_roles(roles)
+    model = get_user_model()
+    if model.objects.filter(username=username).exists():
+        raise _validation_error(
+            username=_("A user named %(name)s already exists.")
+            % {"name": repr(username)}
+        )
+    target = model(username=username, email=email)
+    try:
+        validate_password(password, target)
+    except ValidationError as exc:
+        raise _validation_error(password=exc.messages) from None
+    target.set_password(password)
+    target.full_clean()
+    target.save()
+    _apply_roles(target, roles)
+    AuditEvent.record(
+        actor=None,
+        action=AuditEvent.Action.CREATE,
+        obj=target,
+        after={"username": username, "roles": roles},
+    )
+    return target
 
 
 # API tokens

@@ -115,3 +115,21 @@ def test_it_refuses_an_existing_name(alice):
         call_command(
             "createuser", "alice", "--role", "editor", "--password", "S3cure-pass"
         )
+
+
+def test_it_records_the_new_user_and_roles_in_the_audit_trail(seeded):
+    from annotations.models import AuditEvent
+
+    call_command(
+        "createuser",
+        "zoe",
+        "--role",
+        "editor",
+        "--role",
+        "reviewer",
+        "--password",
+        "S3cure-pass-phrase",
+    )
+    event = AuditEvent.objects.get(object_type="user")
+    assert (event.action, event.actor, event.actor_username) == ("create", None, "")
+    assert event.after == {"username": "zoe", "roles": ["editor", "reviewer"]}

@@ -2,12 +2,10 @@ import getpass
 import sys
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group
-from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
-from django.db import transaction
 
+from annotations import services
 from annotations.choices import Role
 
 ROLE_CHOICES = [*Role.values, "admin"]
@@ -28,23 +26,21 @@ class Command(BaseCommand):
         parser.add_argument("--password", help="Prompted for when omitted.")
         parser.add_argument("--email", default="")
 
-    @transaction.atomic
     def handle(self, *args, username, role, password, email, **options):
-        User = get_user_model()
-        if User.objects.filter(username=username).exists():
+        if get_user_model().objects.filter(username=username).exists():
             raise CommandError(f"A user named {username!r} already exists.")
-        user = User(username=username, email=email)
-        if "admin" in role:
-            user.is_staff = user.is_superuser = True
         if password is None:
             password = self._prompt_password()
         try:
-            validate_password(password, user)
+            services.user_create(
+                username=username, roles=role, password=password, email=email
+            )
         except ValidationError as exc:
-            raise CommandError("Password refused: " + " ".join(exc.messages)) from None
-        user.set_password(password)
-        user.save()
-        user.groups.set(Group.objects.filter(name__in=role))
+            if "password" in exc.message_dict:
+                message = "Password refused: " + " ".join(exc.messages)
+            else:
+                message = " ".join(exc.messages)
+            raise CommandError(message) from None
         self.stdout.write(f"Created {username} with role {', '.join(role)}.")
 
     def _prompt_password(self):
