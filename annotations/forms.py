@@ -1,5 +1,4 @@
 import datetime
-import re
 
 from django import forms
 from django.conf import settings
@@ -9,7 +8,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from . import furniture, ingest, permissions
-from .models import ApiToken, Article, Label, Span, WorkStatus
+from .models import ApiToken, Article, Label, Span
 from .text import sha256_hex
 
 COMMON_LANGUAGES = ["fr", "en", "de", "es", "it", "nl", "pt", "ar"]
@@ -21,38 +20,6 @@ class PlainErrorsMixin:
         return " ".join(
             str(message) for errors in self.errors.values() for message in errors
         )
-
-
-class ArticleFilterForm(forms.Form):
-    """The article list's search box and filters; every field is optional."""
-
-    q = forms.CharField(
-        label=gettext_lazy("Search"),
-        required=False,
-        widget=forms.SearchInput(
-            attrs={"placeholder": gettext_lazy("Title or text"), "autocomplete": "off"}
-        ),
-    )
-    status = forms.ChoiceField(
-        label=gettext_lazy("Status of work"),
-        required=False,
-        choices=[("", gettext_lazy("Any status")), *WorkStatus.choices],
-    )
-    language = forms.ChoiceField(label=gettext_lazy("Language"), required=False)
-    uploader = forms.ChoiceField(label=gettext_lazy("Uploaded by"), required=False)
-    label = forms.ChoiceField(label=gettext_lazy("Has label"), required=False)
-
-    def __init__(self, *args, languages=(), uploaders=(), labels=(), **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["language"].choices = [("", _("Any language"))] + [
-            (code, code) for code in languages
-        ]
-        self.fields["uploader"].choices = [("", _("Anyone"))] + [
-            (name, name) for name in uploaders
-        ]
-        self.fields["label"].choices = [("", _("Any label"))] + [
-            (label.slug, label.name) for label in labels
-        ]
 
 
 class IndexListField(forms.Field):
@@ -301,52 +268,6 @@ class SpanForm(PlainErrorsMixin, forms.ModelForm):
             for name in self.Meta.fields
             if name in self.changed_data
         }
-
-
-REVIEW_POSITION = re.compile(r"^(\d{1,18})-(\d{1,10})-(\d{1,10})-(\d{1,18})$")
-
-
-class ReviewFilterForm(forms.Form):
-    """The review queue's filters and its page position; every field is optional.
-
-    ``after`` is the position (article id, start, end, label id) of the last
-    row of the previous page, so deciding rows never shifts the next page.
-    """
-
-    label = forms.ChoiceField(label=gettext_lazy("Label"), required=False)
-    annotator = forms.ChoiceField(label=gettext_lazy("Annotator"), required=False)
-    language = forms.ChoiceField(label=gettext_lazy("Language"), required=False)
-    article = forms.IntegerField(
-        label=gettext_lazy("Article"),
-        required=False,
-        min_value=1,
-        max_value=2**63 - 1,
-        widget=forms.HiddenInput,
-    )
-    after = forms.CharField(required=False, widget=forms.HiddenInput)
-
-    FILTERS = ("label", "annotator", "language", "article")
-
-    def __init__(self, *args, labels=(), annotators=(), languages=(), **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["label"].choices = [("", _("Any label"))] + [
-            (label.slug, label.name) for label in labels
-        ]
-        self.fields["annotator"].choices = [("", _("Anyone"))] + [
-            (name, name) for name in annotators
-        ]
-        self.fields["language"].choices = [("", _("Any language"))] + [
-            (code, code) for code in languages
-        ]
-
-    def clean_after(self) -> tuple[int, int, int, int] | None:
-        value = self.cleaned_data["after"]
-        if not value:
-            return None
-        match = REVIEW_POSITION.match(value)
-        if not match:
-            raise ValidationError(_("This page link is broken; start again."))
-        return tuple(int(part) for part in match.groups())
 
 
 class DecisionForm(PlainErrorsMixin, forms.Form):

@@ -3,11 +3,10 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_not_required, login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Q
 from django.http import Http404, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -26,6 +25,7 @@ from . import (
     charts,
     datasets,
     exports,
+    filters,
     forms,
     furniture,
     history,
@@ -136,35 +136,13 @@ def article_list(request):
     user = request.user
     if not permissions.can(user, "read_article"):
         return render(request, "annotations/article_list.html", {"no_role": True})
-    articles = Article.objects.visible_to(user)
     spans = Span.objects.visible_to(user)
-    labels = list(Label.objects.all())
-    form = forms.ArticleFilterForm(
-        request.GET,
-        languages=articles.order_by("language")
-        .values_list("language", flat=True)
-        .distinct(),
-        uploaders=get_user_model()
-        .objects.filter(articles__in=articles)
-        .order_by("username")
-        .values_list("username", flat=True)
-        .distinct(),
-        labels=labels,
+    found = filters.ArticleListFilter(
+        request.GET, Article.objects.visible_to(user), request=request
     )
-    if form.is_valid():
-        wanted = form.cleaned_data
-        articles = articles.search(wanted["q"])
-        if wanted["language"]:
-            articles = articles.filter(language=wanted["language"])
-        if wanted["uploader"]:
-            articles = articles.filter(uploaded_by__username=wanted["uploader"])
-        if wanted["label"]:
-            articles = articles.with_label(wanted["label"], spans=spans)
-    else:
-        # A stale shared link (say, a language nobody writes in any more).
-        articles = articles.none()
-    if form.is_valid() and form.cleaned_data["status"]:
-        articles = articles.filter_work_status(form.cleaned_data["status"])
+    # A stale shared link (say, a language nobody writes in any more) finds
+    # nothing, and the page says which filter is wrong.
+    articles = found.qs if found.is_valid() else found.queryset.none()
     # Page through ids first, then count spans for the page's rows only: with an
     # OFFSET, PostgreSQL would otherwise count spans for every row it skips.
     ids = articles.order_by("-created_at", "-id").values_list("pk", flat=True)
@@ -179,9 +157,9 @@ def article_list(request):
     )
     page.object_list = [rows[pk] for pk in page.object_list]
     context = {
-        "form": form,
+        "filter": found,
         "page": page,
-        "is_filtered": any(request.GET.get(name) for name in form.fields),
+        "is_filtered": any(request.GET.get(name) for name in found.filters),
         # Consumers are told of approved spans only.
         "sees_undecided": permissions.can(user, "read_undecided"),
     }
@@ -705,41 +683,20 @@ def _prepare_review_rows(user, rows) -> None:
         )
 
 
-def _queue_filters(params, labels) -> forms.ReviewFilterForm:
-    annotators = (
-        get_user_model()
-        .objects.filter(Exists(Span.objects.filter(created_by=OuterRef("pk"))))
-        .order_by("username")
-        .values_list("username", flat=True)
+def _queue_pending(request, params, labels):
+    """Return the queue's filters, the pending spans they keep and the page
+    position (``params``: the queue's query string).
+    """
+    found = filters.ReviewQueueFilter(
+        params,
+        Span.objects.visible_to(request.user).awaiting_decision(),
+        request=request,
+        labels=labels,
     )
-    languages = (
-        Article.objects.alive()
-        .order_by("language")
-        .values_list("language", flat=True)
-        .distinct()
-    )
-    return forms.ReviewFilterForm(
-        params, labels=labels, annotators=annotators, languages=languages
-    )
-
-
-def _queue_pending(user, form, labels):
-    """Return the pending spans the queue's filters keep, and its page position."""
-    pending = Span.objects.visible_to(user).awaiting_decision()
-    if not form.is_valid():
-        # A stale shared link (say, an annotator whose account is gone).
-        return pending.none(), None
-    wanted = form.cleaned_data
-    if wanted["label"]:
-        label_ids = {label.slug: label.pk for label in labels}
-        pending = pending.filter(label_id=label_ids[wanted["label"]])
-    if wanted["annotator"]:
-        pending = pending.filter(created_by__username=wanted["annotator"])
-    if wanted["language"]:
-        pending = pending.filter(article__language=wanted["language"])
-    if wanted["article"]:
-        pending = pending.filter(article_id=wanted["article"])
-    return pending, wanted["after"]
+    # A stale shared link (say, an annotator whose account is gone) finds
+    # nothing, and the page says which filter is wrong.
+    pending = found.qs if found.is_valid() else found.queryset.none()
+    return found, pending, found.position
 
 
 def _pending_count(pending) -> dict:
@@ -760,13 +717,12 @@ def review_queue(request):
     user = request.user
     permissions.require(user, "review_span")
     labels = list(Label.objects.all())
-    form = _queue_filters(request.GET, labels)
-    pending, position = _queue_pending(user, form, labels)
+    found, pending, position = _queue_pending(request, request.GET, labels)
     filtered_article = None
-    if form.is_valid() and form.cleaned_data["article"]:
+    if found.is_valid() and found.form.cleaned_data["article"]:
         filtered_article = (
             Article.objects.visible_to(user)
-            .filter(pk=form.cleaned_data["article"])
+            .filter(pk=found.form.cleaned_data["article"])
             .values("pk", "title")
             .first()
         )
@@ -782,11 +738,11 @@ def review_queue(request):
     _prepare_review_rows(user, rows)
     last = rows[-1] if rows else None
     context = {
-        "form": form,
+        "filter": found,
         "labels": labels,
         "rows": rows,
         **counted,
-        "is_filtered": any(request.GET.get(name) for name in form.FILTERS),
+        "is_filtered": any(request.GET.get(name) for name in found.FILTERS),
         "filtered_article": filtered_article,
         "is_first_page": position is None,
         "next_position": (
@@ -882,8 +838,7 @@ def _review_in_queue(request, span_pk, *, reject: bool):
         # The row, and out of band the count of the queue it came from.
         labels = list(Label.objects.all())
         query = QueryDict(urlsplit(next_url).query)
-        queue_filters = _queue_filters(query, labels)
-        pending, position = _queue_pending(request.user, queue_filters, labels)
+        _found, pending, position = _queue_pending(request, query, labels)
         context.update(
             _pending_count(pending), oob=True, is_first_page=position is None
         )

@@ -199,11 +199,11 @@ def run():
         "GET /?label=entity&language=en",
         timed(client, "get", listing + "?label=entity&language=en"),
     )
-    rare = listing + "?q=kerbrat"
-    common = listing + "?q=camions"
-    report("GET /?q=kerbrat (search: 1 article in 100)", timed(client, "get", rare))
+    rare = listing + "?search=kerbrat"
+    common = listing + "?search=camions"
+    report("GET /?search=kerbrat (1 article in 100)", timed(client, "get", rare))
     report(
-        "GET /?q=camions (search: word in most articles)", timed(client, "get", common)
+        "GET /?search=camions (word in most articles)", timed(client, "get", common)
     )
 
 
