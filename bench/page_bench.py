@@ -2,12 +2,14 @@
 
     python bench/page_bench.py            # SQLite (in memory)
     DATABASE_URL=postgres://… python bench/page_bench.py
+    python bench/page_bench.py --only annotate   # or --only list
 
 Builds a 30 kB article with 1,000 overlapping spans and 10,000 articles, then
 prints the median of 20 requests through Django's test client (the whole server
 side: middleware, view, queries, template) and the queries each one ran.
 """
 
+import argparse
 import random
 
 from pagetiming import (
@@ -66,15 +68,21 @@ def random_spans(article, labels, user, count, taken=None):
     return spans
 
 
-def run():
+def run(only=None):
     print(f"database: {connection.vendor}")
     user = get_user_model().objects.create_user("bench-editor", password="x" * 12)
     user.groups.add(Group.objects.get(name="editor"))
     labels = list(Label.objects.all())
     client = Client()
     client.force_login(user)
+    if only != "list":
+        annotate_page(client, user, labels)
+    if only != "annotate":
+        list_page(client, user, labels)
 
-    # The annotate page: 30 kB, 1,000 spans.
+
+def annotate_page(client, user, labels):
+    """The annotate page: 30 kB, 1,000 spans."""
     text = make_text(rng, 30_000)
     article = Article.objects.create(
         title="Bench article",
@@ -171,7 +179,9 @@ def run():
         ),
     )
 
-    # The list page: 10,000 articles, 30,000 spans.
+
+def list_page(client, user, labels):
+    """The list page: 10,000 articles, 30,000 spans."""
     texts = [make_text(rng, 1500) for _ in range(50)]
 
     def list_text(n):
@@ -219,4 +229,7 @@ def run():
 
 
 if __name__ == "__main__":
-    on_a_throwaway_database(run)
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--only", choices=["annotate", "list"])
+    only = parser.parse_args().only
+    on_a_throwaway_database(lambda: run(only))
