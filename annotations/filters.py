@@ -11,7 +11,7 @@ from django_filters.fields import IsoDateTimeField
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
-from .models import Article, Label, Span, WorkStatus
+from .models import Article, Label, Span, WorkStatus, normalize_language
 
 # Largest id the databases hold; bigger numbers are a 400, not an overflow.
 MAX_ID = 2**63 - 1
@@ -131,7 +131,14 @@ def _reshape(filterset, name, field_class=None, **extra):
     found.__dict__.pop("_field", None)
 
 
-def _offer(filterset, name, choices, empty_label) -> None:
+class LanguageChoiceField(forms.ChoiceField):
+    """A select of stored language codes that reads "FR" as "fr"."""
+
+    def to_python(self, value):
+        return normalize_language(super().to_python(value))
+
+
+def _offer(filterset, name, choices, empty_label, field_class=forms.ChoiceField):
     """Show the filter ``name`` as a select of what exists.
 
     The filtering is the API's; only the form field changes, so a value no
@@ -141,7 +148,7 @@ def _offer(filterset, name, choices, empty_label) -> None:
     _reshape(
         filterset,
         name,
-        forms.ChoiceField,
+        field_class,
         choices=_once(
             lambda: [("", empty_label), *((value, value) for value in choices())]
         ),
@@ -179,6 +186,7 @@ class ArticleListFilter(ArticleFilter):
                 .distinct()
             ),
             _("Any language"),
+            LanguageChoiceField,
         )
         _offer(
             self,
@@ -314,6 +322,7 @@ class ReviewQueueFilter(SpanFilter):
                 .distinct()
             ),
             _("Any language"),
+            LanguageChoiceField,
         )
         _reshape(self, "article", widget=forms.HiddenInput)
 

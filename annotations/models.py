@@ -28,8 +28,9 @@ from .choices import ApiTokenScope, SpanStatus
 
 ENTITY_SLUG = "entity"
 
+# Any case, and "_" for "-": LanguageCodeField stores the lowercase form.
 language_validator = RegexValidator(
-    r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$",
+    r"^[A-Za-z]{2,3}([-_][A-Za-z0-9]{2,8})*$",
     gettext_lazy("Enter a language code such as “fr”, “en” or “pt-BR”."),
 )
 colour_validator = RegexValidator(
@@ -38,6 +39,28 @@ colour_validator = RegexValidator(
 shortcut_validator = RegexValidator(
     r"^[a-z0-9]?$", gettext_lazy("A shortcut is one lower-case letter or digit.")
 )
+
+
+def normalize_language(value):
+    """Return a language code as stored: lowercase BCP 47 ("FR" → "fr",
+    "pt_BR" → "pt-br"). Tags are case-insensitive, so one form is kept.
+    """
+    if not isinstance(value, str):
+        return value
+    return value.strip().replace("_", "-").lower()
+
+
+class LanguageCodeField(models.CharField):
+    """A BCP 47 language code, given in any case and stored lowercase.
+
+    Lookups fold the same way, so ``filter(language="FR")`` finds "fr".
+    """
+
+    def to_python(self, value):
+        return normalize_language(super().to_python(value))
+
+    def get_prep_value(self, value):
+        return normalize_language(super().get_prep_value(value))
 
 
 class Label(models.Model):
@@ -255,7 +278,7 @@ class Article(models.Model):
     title = models.CharField(max_length=500)
     text = models.TextField()
     text_sha256 = models.CharField(max_length=64, editable=False, db_index=True)
-    language = models.CharField(
+    language = LanguageCodeField(
         max_length=16, default="fr", validators=[language_validator]
     )
     source_url = models.URLField(max_length=2000, blank=True)
