@@ -11,9 +11,11 @@ from django.db.models import (
     Count,
     Exists,
     F,
+    Func,
     OuterRef,
     Q,
     Subquery,
+    TextField,
     Value,
     When,
 )
@@ -202,7 +204,10 @@ def _contains_any(groups) -> Q:
     for group in groups:
         every = Q()
         for negated, term in group:
-            found = Q(title__icontains=term) | Q(text__icontains=term)
+            term = text_utils.fold_accents(term)
+            found = Q(title__unaccent__icontains=term) | Q(
+                text__unaccent__icontains=term
+            )
             every &= ~found if negated else found
         either |= every
     return either
@@ -248,11 +253,13 @@ class ArticleQuerySet(models.QuerySet):
 
     def search(self, query: str):
         """Filter on title and text, read as a web search: words, "a phrase",
-        -excluded, either or other.
+        -excluded, either or other. Case and accents do not matter:
+        "developpement" finds "Développement".
 
         Full-text on PostgreSQL (the "simple" configuration neither stems nor
         drops stop words, so one query serves every language); substrings
-        elsewhere.
+        elsewhere. Both fold accents the way PostgreSQL's ``unaccent`` does
+        (SQLite gets the same function, see apps.py).
         """
         groups = _search_groups(query)
         if not groups:
@@ -261,9 +268,11 @@ class ArticleQuerySet(models.QuerySet):
             return self.filter(_contains_any(groups))
         from django.contrib.postgres.search import SearchQuery
 
-        # search_vector is kept by a trigger and GIN-indexed (migration 0005).
+        # search_vector is kept by a trigger and GIN-indexed (migrations 0005
+        # and 0011); the trigger folds accents, so the query does too.
+        folded = Func(Value(query), function="unaccent", output_field=TextField())
         return self.filter(
-            search_vector=SearchQuery(query, config="simple", search_type="websearch")
+            search_vector=SearchQuery(folded, config="simple", search_type="websearch")
         )
 
     def with_label(self, slug: str, spans=None):

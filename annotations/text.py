@@ -226,6 +226,47 @@ def _describe(run: str) -> str:
     return f"“{names}”"
 
 
+# Combining marks (accents) once letters are decomposed.
+_COMBINING = re.compile(
+    "[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]"
+)
+# Letters no decomposition takes apart; PostgreSQL's unaccent rules spell them so.
+_UNACCENTED_LETTERS = str.maketrans(
+    {
+        "Æ": "AE",
+        "æ": "ae",
+        "Œ": "OE",
+        "œ": "oe",
+        "ß": "ss",
+        "Ø": "O",
+        "ø": "o",
+        "Ł": "L",
+        "ł": "l",
+        "Đ": "D",
+        "đ": "d",
+        "Ð": "D",
+        "ð": "d",
+        "Þ": "TH",
+        "þ": "th",
+        "Ħ": "H",
+        "ħ": "h",
+        "ı": "i",
+    }
+)
+
+
+def fold_accents(text: str) -> str:
+    """Return ``text`` without accents, as PostgreSQL's ``unaccent`` does.
+
+    "Développement" → "Developpement", "œuvre" → "oeuvre". Search folds both
+    the query and the stored text, so "developpement" finds "développement".
+    """
+    if text.isascii():
+        return text
+    decomposed = unicodedata.normalize("NFKD", text)
+    return _COMBINING.sub("", decomposed).translate(_UNACCENTED_LETTERS)
+
+
 def excerpt(text: str, length: int) -> str:
     """Return ``text`` cut to ``length`` code points, ending in "…" when cut."""
     return text if len(text) <= length else text[: length - 1] + "…"
