@@ -856,12 +856,20 @@ class Dataset(models.Model):
         ]
 
     def __str__(self):
+        """Return the name with its version, said once: "presse-fr v1"."""
+        if self.names_its_version:
+            return self.name
         return f"{self.name} v{self.version}"
 
     def save(self, *args, **kwargs):
         if not self._state.adding:
             raise TypeError("Dataset snapshots are immutable.")
         super().save(*args, **kwargs)
+
+    @property
+    def names_its_version(self) -> bool:
+        """Whether the name already ends with this version ("presse-fr v1")."""
+        return bool(re.search(rf"(^|[\s_-])v{self.version}$", self.name, re.IGNORECASE))
 
     def snapshot(self) -> dict:
         """Return the fields an audit event records."""
