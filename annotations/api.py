@@ -21,7 +21,7 @@ from drf_spectacular.utils import (
     extend_schema,
     extend_schema_view,
 )
-from rest_framework import exceptions, mixins, status, viewsets
+from rest_framework import exceptions, mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.pagination import CursorPagination, PageNumberPagination
@@ -39,6 +39,7 @@ from .serializers import (
     SPAN_VALUES,
     ApprovePendingResultSerializer,
     ApproveSerializer,
+    ArticleCreateSerializer,
     ArticleSerializer,
     ArticleUploadSerializer,
     ArticleWithSpansSerializer,
@@ -92,6 +93,15 @@ def _first_message(detail, path="") -> str:
 
 
 def exception_handler(exc, context):
+    if isinstance(exc, services.DuplicateArticle):
+        data = {
+            "error": {
+                "code": "duplicate",
+                "message": _duplicate_message(exc.message),
+                "existing_id": exc.existing.pk,
+            }
+        }
+        return Response(data, status=status.HTTP_409_CONFLICT)
     if isinstance(exc, services.Conflict):
         data = {
             "error": {
@@ -126,6 +136,23 @@ def exception_handler(exc, context):
         error["message"] = str(exc.detail)
     response.data = {"error": error}
     return response
+
+
+def _duplicate_message(message: str) -> str:
+    return message + " " + _("Send allow_duplicate=true to store it anyway.")
+
+
+def _query_flag(request, name: str) -> bool:
+    """Return the yes/no query parameter ``name`` (absent: no)."""
+    raw = request.query_params.get(name)
+    if raw is None:
+        return False
+    try:
+        return serializers.BooleanField().to_internal_value(raw)
+    except exceptions.ValidationError:
+        raise exceptions.ValidationError(
+            {name: [_("Give true or false; got %(raw)s.") % {"raw": repr(raw)}]}
+        ) from None
 
 
 def not_found(request, exception):
@@ -213,6 +240,8 @@ def _bulk(items, create_one) -> list:
                 errors[index] = exc.detail
             except DjangoValidationError as exc:
                 errors[index] = as_serializer_error(exc)
+            except services.DuplicateArticle as exc:
+                errors[index] = {"text": [_duplicate_message(exc.message)]}
         if errors:
             transaction.set_rollback(True)
     if errors:
@@ -487,7 +516,10 @@ class ArticleViewSet(
             "(repeatable, `SRC=label[:TYPE]`) maps their labels and "
             "`offsets=utf16` reads offsets as UTF-16 code units. Offsets are "
             "mapped through the canonical text (CRLF, NFD, surrounding "
-            "whitespace)."
+            "whitespace). A text identical to an article you can already open "
+            "is refused with 409 and that article's `existing_id` (in a list, an "
+            "error for the item), unless `allow_duplicate` is true in the query "
+            "string or the item."
         ),
         parameters=[
             OpenApiParameter("from", str, enum=list(imports.SOURCES), default="jsonl"),
@@ -500,11 +532,19 @@ class ArticleViewSet(
             OpenApiParameter(
                 "status", str, enum=list(imports.STATUSES), default="pending"
             ),
+            OpenApiParameter(
+                "allow_duplicate",
+                bool,
+                description="Store texts identical to an existing article anyway",
+            ),
         ],
         request={
             "application/json": PolymorphicProxySerializer(
                 component_name="ArticleCreateRequest",
-                serializers=[ArticleSerializer, ArticleSerializer(many=True)],
+                serializers=[
+                    ArticleCreateSerializer,
+                    ArticleCreateSerializer(many=True),
+                ],
                 resource_type_field_name=None,
                 many=False,
             ),
@@ -525,7 +565,11 @@ class ArticleViewSet(
             200: OpenApiResponse(
                 ImportResultSerializer, description="An import that added nothing new"
             ),
-            **ERRORS,
+            400: ERRORS[400],
+            409: OpenApiResponse(
+                ErrorSerializer,
+                description="The same text is already stored as `existing_id`",
+            ),
         },
     )
     def create(self, request, *args, **kwargs):
@@ -541,14 +585,17 @@ class ArticleViewSet(
             )
         ):
             return self._import(request)
+        allow_duplicate = _query_flag(request, "allow_duplicate")
         if request.content_type.startswith("multipart/"):
-            [article] = self._with_counts([self._upload(request)])
+            [article] = self._with_counts([self._upload(request, allow_duplicate)])
             data = self.get_serializer(article).data
         elif isinstance(request.data, list):
-            articles = self._create_many(request.data)
+            articles = self._create_many(request.data, allow_duplicate)
             data = self.get_serializer(self._with_counts(articles), many=True).data
         else:
-            [article] = self._with_counts([self._create_one(request.data)])
+            [article] = self._with_counts(
+                [self._create_one(request.data, allow_duplicate)]
+            )
             data = self.get_serializer(article).data
         return Response(data, status=status.HTTP_201_CREATED)
 
@@ -595,7 +642,7 @@ class ArticleViewSet(
         )
         return Response(data, status=code)
 
-    def _upload(self, request):
+    def _upload(self, request, allow_duplicate: bool):
         serializer = ArticleUploadSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         fields = dict(serializer.validated_data)
@@ -605,21 +652,35 @@ class ArticleViewSet(
         except DjangoValidationError as exc:
             raise exceptions.ValidationError({"file": exc.messages}) from None
         fields.setdefault("title", file_title)
+        fields["allow_duplicate"] = fields.get("allow_duplicate") or allow_duplicate
         return services.article_create(user=request.user, text=text, **fields)
 
-    def _create_many(self, items):
+    def _create_many(self, items, allow_duplicate: bool):
         """Create every item or none, through the bulk import's one write path."""
         _check_bulk_size(items)
-        checked, errors = [], {}
+        checked, allowed, errors = [], [], {}
         for index, item in enumerate(items):
-            serializer = self.get_serializer(data=item)
+            serializer = ArticleCreateSerializer(
+                data=item, context=self.get_serializer_context()
+            )
             try:
                 serializer.is_valid(raise_exception=True)
-                checked.append(imports.new_article(serializer.validated_data))
+                fields = dict(serializer.validated_data)
+                allowed.append(fields.pop("allow_duplicate", False) or allow_duplicate)
+                checked.append(imports.new_article(fields))
             except exceptions.ValidationError as exc:
                 errors[index] = exc.detail
             except DjangoValidationError as exc:
                 errors[index] = as_serializer_error(exc)
+        if errors:
+            raise BulkError(errors)
+        repeats = services.article_repeats(
+            user=self.request.user,
+            text_hashes=[item.fields["text_sha256"] for item in checked],
+        )
+        for index, repeated in repeats.items():
+            if not allowed[index]:
+                errors[index] = {"text": [_duplicate_message(repeated)]}
         if errors:
             raise BulkError(errors)
         outcomes = services.articles_import(
@@ -627,12 +688,14 @@ class ArticleViewSet(
         )
         return [Article(pk=outcome.article_id) for outcome in outcomes]
 
-    def _create_one(self, item):
-        serializer = self.get_serializer(data=item)
-        serializer.is_valid(raise_exception=True)
-        return services.article_create(
-            user=self.request.user, **serializer.validated_data
+    def _create_one(self, item, allow_duplicate: bool):
+        serializer = ArticleCreateSerializer(
+            data=item, context=self.get_serializer_context()
         )
+        serializer.is_valid(raise_exception=True)
+        fields = dict(serializer.validated_data)
+        fields["allow_duplicate"] = fields.get("allow_duplicate") or allow_duplicate
+        return services.article_create(user=self.request.user, **fields)
 
     def _with_counts(self, articles):
         by_id = self.get_queryset().in_bulk([a.pk for a in articles])

@@ -23,7 +23,11 @@ class ErrorDetailSerializer(serializers.Serializer):
         help_text="Per-field messages; bulk requests key them by item index.",
     )
     current = serializers.DictField(
-        required=False, help_text="On 409: the span as it is now."
+        required=False, help_text="On 409 for a stale span: the span as it is now."
+    )
+    existing_id = serializers.IntegerField(
+        required=False,
+        help_text="On 409 for a duplicate article: the article with the same text.",
     )
 
 
@@ -122,6 +126,17 @@ class ArticleSerializer(serializers.ModelSerializer):
         return counts
 
 
+class ArticleCreateSerializer(ArticleSerializer):
+    allow_duplicate = serializers.BooleanField(
+        required=False,
+        write_only=True,
+        help_text="Store the article even if the same text is already stored.",
+    )
+
+    class Meta(ArticleSerializer.Meta):
+        fields = [*ArticleSerializer.Meta.fields, "allow_duplicate"]
+
+
 class ArticleUploadSerializer(serializers.Serializer):
     """Multipart upload: the same fields, with a file instead of ``text``."""
 
@@ -132,6 +147,10 @@ class ArticleUploadSerializer(serializers.Serializer):
     outlet = serializers.CharField(max_length=200, required=False)
     byline = serializers.CharField(max_length=300, required=False)
     published_on = serializers.DateField(required=False)
+    allow_duplicate = serializers.BooleanField(
+        required=False,
+        help_text="Store the article even if the same text is already stored.",
+    )
 
 
 class SpanSerializer(serializers.ModelSerializer):

@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from . import bulk
+from . import text as text_utils
 from .choices import Role
 from .models import ApiToken, Article, AuditEvent, Label, Profile, Span
 from .permissions import ADMIN, can, is_admin, require
@@ -53,6 +54,26 @@ class Conflict(Exception):
         self.span = span
 
 
+class DuplicateArticle(Exception):
+    """The text is the same as that of an article the uploader can open.
+
+    ``existing`` is that article (the oldest, if there are several).
+    """
+
+    def __init__(self, existing: Article):
+        self.existing = existing
+        self.message = _(
+            "This text is identical to article %(id)d, “%(title)s”, uploaded by "
+            "%(user)s on %(date)s."
+        ) % {
+            "id": existing.pk,
+            "title": existing.title,
+            "user": existing.uploaded_by.get_username(),
+            "date": date_format(timezone.localtime(existing.created_at)),
+        }
+        super().__init__(self.message)
+
+
 def _validation_error(**errors):
     return ValidationError(errors)
 
@@ -60,14 +81,72 @@ def _validation_error(**errors):
 # Articles
 
 
+def _same_text(user, hashes):
+    """Return the articles ``user`` can open whose text has one of ``hashes``."""
+    return (
+        Article.objects.visible_to(user)
+        .filter(text_sha256__in=hashes)
+        .select_related("uploaded_by")
+        .order_by("pk")
+    )
+
+
+def article_repeats(*, user, text_hashes: list[str]) -> dict[int, str]:
+    """Say, by index, which of a list of new texts repeat one ``user`` can open,
+    or an earlier text of the same list (the API's bulk create).
+    """
+    stored = {
+        article.text_sha256: article for article in _same_text(user, set(text_hashes))
+    }
+    repeats, first = {}, {}
+    for index, digest in enumerate(text_hashes):
+        if digest in stored:
+            repeats[index] = DuplicateArticle(stored[digest]).message
+        elif digest in first:
+            repeats[index] = _("This text is the same as that of item %(index)d.") % {
+                "index": first[digest]
+            }
+        else:
+            first[digest] = index
+    return repeats
+
+
+def article_duplicate_of(*, user, text: str | bytes) -> Article | None:
+    """Return the article ``user`` can open whose canonical text is ``text``'s.
+
+    The oldest if there are several, None if there is none: the check
+    ``article_create`` makes, for a page that warns before saving. Raise
+    ValidationError if ``text`` cannot be stored at all.
+    """
+    digest = text_utils.sha256_hex(text_utils.canonicalize(text))
+    return _same_text(user, [digest]).first()
+
+
 @transaction.atomic
-def article_create(*, user, title: str, text: str | bytes, **fields) -> Article:
+def article_create(
+    *,
+    user,
+    title: str,
+    text: str | bytes,
+    allow_duplicate: bool = False,
+    **fields,
+) -> Article:
+    """Store a new article.
+
+    Raise DuplicateArticle if ``user`` can already open an article with the
+    same canonical text, unless ``allow_duplicate``: uploading a story twice is
+    usually a mistake, and two copies split its annotations.
+    """
     require(user, "add_article")
     unknown = set(fields) - ARTICLE_EDITABLE
     if unknown:
         raise TypeError(f"Unknown article fields: {sorted(unknown)}")
     article = Article(title=title, uploaded_by=user, **fields)
     article.set_text(text)
+    if not allow_duplicate:
+        existing = _same_text(user, [article.text_sha256]).first()
+        if existing is not None:
+            raise DuplicateArticle(existing)
     article.full_clean()
     article.save()
     AuditEvent.record(

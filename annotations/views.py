@@ -227,14 +227,18 @@ def _choosing_form(form, preview) -> forms.ArticleForm:
 @vary_on_headers("HX-Request")
 def article_new(request):
     permissions.require(request.user, "add_article")
-    context = {"preview": None, "language_codes": forms.COMMON_LANGUAGES}
+    context = {
+        "preview": None,
+        "duplicate": None,
+        "language_codes": forms.COMMON_LANGUAGES,
+    }
     if request.method == "POST":
         action = request.POST.get("action")
         choosing = bool(request.POST.get("previewed"))
         form = forms.ArticleForm(
             request.POST,
             request.FILES,
-            require_title=action == "save",
+            require_title=action in ("save", "save_duplicate"),
             choosing=choosing,
         )
         valid = form.is_valid()
@@ -248,8 +252,16 @@ def article_new(request):
         elif valid:
             try:
                 article = services.article_create(
-                    user=request.user, **form.article_fields()
+                    user=request.user,
+                    # The second click, once the page has shown the duplicate.
+                    allow_duplicate=action == "save_duplicate",
+                    **form.article_fields(),
                 )
+            except services.DuplicateArticle as duplicate:
+                context["duplicate"] = duplicate.existing
+                if not choosing:
+                    # The text as stored, so a file need not be chosen again.
+                    form = forms.ArticleForm(initial=form.article_fields())
             except ValidationError as error:
                 form.add_error(None, error)
             else:
