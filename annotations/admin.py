@@ -151,8 +151,29 @@ class NewsroomUserAdmin(UserAdmin):
         return ", ".join(sorted(names)) or "—"
 
 
+class DeletesThroughServices:
+    """Admin deletes call ``delete_through_services``, one object at a time.
+
+    A refusal (a label still in use, an entity cited as a source) becomes a
+    message on the list rather than an error page.
+    """
+
+    def delete_through_services(self, request, obj):
+        raise NotImplementedError
+
+    def delete_model(self, request, obj):
+        try:
+            self.delete_through_services(request, obj)
+        except ValidationError as exc:
+            self.message_user(request, " ".join(exc.messages), messages.ERROR)
+
+    def delete_queryset(self, request, queryset):
+        for obj in queryset:
+            self.delete_model(request, obj)
+
+
 @admin.register(Label)
-class LabelAdmin(TranslationAdmin):
+class LabelAdmin(DeletesThroughServices, TranslationAdmin):
     """A name and a description in each language; the slug is the API's word."""
 
     list_display = ["name", "slug", "colour", "shortcut", "order"]
@@ -186,15 +207,8 @@ class LabelAdmin(TranslationAdmin):
             }
             obj.pk = services.label_create(user=request.user, **fields).pk
 
-    def delete_model(self, request, obj):
-        try:
-            services.label_delete(label=obj, user=request.user)
-        except ValidationError as exc:
-            self.message_user(request, " ".join(exc.messages), messages.ERROR)
-
-    def delete_queryset(self, request, queryset):
-        for label in queryset:
-            self.delete_model(request, label)
+    def delete_through_services(self, request, obj):
+        services.label_delete(label=obj, user=request.user)
 
 
 @admin.register(Article)
@@ -243,7 +257,7 @@ class ArticleAdmin(admin.ModelAdmin):
 
 
 @admin.register(Span)
-class SpanAdmin(admin.ModelAdmin):
+class SpanAdmin(DeletesThroughServices, admin.ModelAdmin):
     list_display = [
         "id",
         "article",
@@ -275,15 +289,8 @@ class SpanAdmin(admin.ModelAdmin):
         # Changes go through the app so they are validated and audited.
         return False
 
-    def delete_model(self, request, obj):
-        try:
-            services.span_delete(span=obj, user=request.user)
-        except ValidationError as exc:
-            self.message_user(request, "; ".join(exc.messages), messages.ERROR)
-
-    def delete_queryset(self, request, queryset):
-        for span in queryset:
-            self.delete_model(request, span)
+    def delete_through_services(self, request, obj):
+        services.span_delete(span=obj, user=request.user)
 
 
 @admin.register(AuditEvent)

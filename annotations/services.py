@@ -41,7 +41,14 @@ DUPLICATE = gettext_lazy(
     "This article already has a span with this label at these offsets."
 )
 SPAN_EDITABLE = {"label", "start", "end", "text", "entity_type", "source"}
-_DECISION_FIELDS = ("status", "rejection_reason", "reviewed_by", "reviewed_at")
+# What a decision sets, and an edit resets.
+SPAN_REVIEW_FIELDS = [
+    "status",
+    "reviewed_by",
+    "reviewed_at",
+    "rejection_reason",
+    "updated_at",
+]
 ROLE_NAMES = frozenset({*Role.values, ADMIN})
 
 
@@ -72,6 +79,45 @@ class DuplicateArticle(Exception):
             "date": date_format(timezone.localtime(existing.created_at)),
         }
         super().__init__(self.message)
+
+
+def _audit(user, action: str, obj, *, before=None, after=None) -> AuditEvent:
+    """Record ``action`` on ``obj`` by ``user``, filed under its article if any."""
+    if isinstance(obj, Article):
+        article_id = obj.pk
+    else:
+        article_id = getattr(obj, "article_id", None)
+    return AuditEvent.record(
+        actor=user,
+        action=action,
+        obj=obj,
+        before=before,
+        after=after,
+        article_id=article_id,
+    )
+
+
+def _known_fields(given, allowed) -> None:
+    # A programming error, not bad input: callers pass what their forms hold.
+    unknown = set(given) - set(allowed)
+    if unknown:
+        raise TypeError(f"Unknown fields: {sorted(unknown)}")
+
+
+def _save_new(obj, user) -> None:
+    """Validate, save and audit a new ``obj``."""
+    obj.full_clean()
+    obj.save()
+    _audit(user, AuditEvent.Action.CREATE, obj, after=obj.snapshot())
+
+
+def _save_changes(obj, user, before: dict) -> None:
+    """Validate ``obj``; save and audit it if it differs from ``before``."""
+    obj.full_clean()
+    after = obj.snapshot()
+    if after != before:
+        obj.save()
+        _audit(user, AuditEvent.Action.UPDATE, obj, before=before, after=after)
 
 
 def _validation_error(**errors):
@@ -138,24 +184,14 @@ def article_create(
     usually a mistake, and two copies split its annotations.
     """
     require(user, "add_article")
-    unknown = set(fields) - ARTICLE_EDITABLE
-    if unknown:
-        raise TypeError(f"Unknown article fields: {sorted(unknown)}")
+    _known_fields(fields, ARTICLE_EDITABLE)
     article = Article(title=title, uploaded_by=user, **fields)
     article.set_text(text)
     if not allow_duplicate:
         existing = _same_text(user, [article.text_sha256]).first()
         if existing is not None:
             raise DuplicateArticle(existing)
-    article.full_clean()
-    article.save()
-    AuditEvent.record(
-        actor=user,
-        action=AuditEvent.Action.CREATE,
-        obj=article,
-        after=article.snapshot(),
-        article_id=article.pk,
-    )
+    _save_new(article, user)
     return article
 
 
@@ -163,9 +199,7 @@ def article_create(
 def article_update(*, article: Article, user, **changes) -> Article:
     """Apply ``changes``; the text may change only while the article has no spans."""
     require(user, "change_article", article)
-    unknown = set(changes) - ARTICLE_EDITABLE
-    if unknown:
-        raise TypeError(f"Unknown article fields: {sorted(unknown)}")
+    _known_fields(changes, ARTICLE_EDITABLE)
     # The lock orders this edit against a span being created at the same moment.
     article = Article.objects.select_for_update().get(pk=article.pk)
     before = article.snapshot()
@@ -173,18 +207,7 @@ def article_update(*, article: Article, user, **changes) -> Article:
         article.set_text(changes.pop("text"))
     for name, value in changes.items():
         setattr(article, name, value)
-    article.full_clean()
-    after = article.snapshot()
-    if after != before:
-        article.save()
-        AuditEvent.record(
-            actor=user,
-            action=AuditEvent.Action.UPDATE,
-            obj=article,
-            before=before,
-            after=after,
-            article_id=article.pk,
-        )
+    _save_changes(article, user, before)
     return article
 
 
@@ -194,23 +217,12 @@ def article_delete(*, article: Article, user) -> None:
     require(user, "delete_article", article)
     before = article.snapshot()
     if is_admin(user):
-        AuditEvent.record(
-            actor=user,
-            action=AuditEvent.Action.DELETE,
-            obj=article,
-            before=before,
-            article_id=article.pk,
-        )
+        _audit(user, AuditEvent.Action.DELETE, article, before=before)
         article.delete()
         return
     article.soft_delete()
-    AuditEvent.record(
-        actor=user,
-        action=AuditEvent.Action.DELETE,
-        obj=article,
-        before=before,
-        after=article.snapshot(),
-        article_id=article.pk,
+    _audit(
+        user, AuditEvent.Action.DELETE, article, before=before, after=article.snapshot()
     )
 
 
@@ -225,13 +237,8 @@ def article_restore(*, article: Article, user) -> Article:
     article.is_deleted = False
     article.deleted_at = None
     article.save(update_fields=["is_deleted", "deleted_at", "updated_at"])
-    AuditEvent.record(
-        actor=user,
-        action=AuditEvent.Action.UPDATE,
-        obj=article,
-        before=before,
-        after=article.snapshot(),
-        article_id=article.pk,
+    _audit(
+        user, AuditEvent.Action.UPDATE, article, before=before, after=article.snapshot()
     )
     return article
 
@@ -353,12 +360,8 @@ def span_create(
     except IntegrityError:
         raise _validation_error(__all__=DUPLICATE) from None
     # The page offers to undo this very event.
-    span.audit_event = AuditEvent.record(
-        actor=user,
-        action=AuditEvent.Action.CREATE,
-        obj=span,
-        after=span.snapshot(),
-        article_id=article.pk,
+    span.audit_event = _audit(
+        user, AuditEvent.Action.CREATE, span, after=span.snapshot()
     )
     return span
 
@@ -394,9 +397,7 @@ def span_update(*, span: Span, user, version: int | None = None, **changes) -> S
 
     ``version``, when given, must be the span's current version (else Conflict).
     """
-    unknown = set(changes) - SPAN_EDITABLE
-    if unknown:
-        raise TypeError(f"Unknown span fields: {sorted(unknown)}")
+    _known_fields(changes, SPAN_EDITABLE)
     span = _lock_span(span)
     require(user, "change_span", span)
     if version is not None and version != span.version:
@@ -421,30 +422,9 @@ def span_update(*, span: Span, user, version: int | None = None, **changes) -> S
         span.rejection_reason = ""
     span.version += 1
     span.updated_at = timezone.now()
-    _save_span(
-        span,
-        expected_version,
-        [
-            "label",
-            "start",
-            "end",
-            "text",
-            "entity_type",
-            "source",
-            "status",
-            "reviewed_by",
-            "reviewed_at",
-            "rejection_reason",
-            "updated_at",
-        ],
-    )
-    span.audit_event = AuditEvent.record(
-        actor=user,
-        action=AuditEvent.Action.UPDATE,
-        obj=span,
-        before=before,
-        after=span.snapshot(),
-        article_id=span.article_id,
+    _save_span(span, expected_version, [*SPAN_EDITABLE, *SPAN_REVIEW_FIELDS])
+    span.audit_event = _audit(
+        user, AuditEvent.Action.UPDATE, span, before=before, after=span.snapshot()
     )
     return span
 
@@ -463,13 +443,7 @@ def span_delete(*, span: Span, user) -> AuditEvent:
             )
             % {"n": cited_by}
         )
-    event = AuditEvent.record(
-        actor=user,
-        action=AuditEvent.Action.DELETE,
-        obj=span,
-        before=span.snapshot(),
-        article_id=span.article_id,
-    )
+    event = _audit(user, AuditEvent.Action.DELETE, span, before=span.snapshot())
     span.delete()
     return event
 
@@ -551,14 +525,9 @@ def span_undo(*, user, event: AuditEvent) -> tuple[Span | None, AuditEvent]:
         _validate_span(span)
         span.version += 1
         span.updated_at = timezone.now()
-        _save_span(span, expected, [*SPAN_EDITABLE, *_DECISION_FIELDS, "updated_at"])
-        return span, AuditEvent.record(
-            actor=user,
-            action=AuditEvent.Action.UPDATE,
-            obj=span,
-            before=before,
-            after=span.snapshot(),
-            article_id=span.article_id,
+        _save_span(span, expected, [*SPAN_EDITABLE, *SPAN_REVIEW_FIELDS])
+        return span, _audit(
+            user, AuditEvent.Action.UPDATE, span, before=before, after=span.snapshot()
         )
     return _span_restore(user=user, event=event)
 
@@ -574,7 +543,6 @@ def _span_restore(*, user, event: AuditEvent) -> tuple[Span, AuditEvent]:
     if article is None:
         raise _validation_error(__all__=_("The span's article no longer exists."))
     require(user, "add_span", article)
-    require(user, "change_article", article)
     created = (
         AuditEvent.objects.filter(
             object_type="span",
@@ -599,13 +567,7 @@ def _span_restore(*, user, event: AuditEvent) -> tuple[Span, AuditEvent]:
             span.save(force_insert=True)
     except IntegrityError:
         raise _validation_error(__all__=DUPLICATE) from None
-    return span, AuditEvent.record(
-        actor=user,
-        action=AuditEvent.Action.CREATE,
-        obj=span,
-        after=span.snapshot(),
-        article_id=article.pk,
-    )
+    return span, _audit(user, AuditEvent.Action.CREATE, span, after=span.snapshot())
 
 
 def _span_decide(*, span: Span, user, version, status: str, reason: str = "") -> Span:
@@ -624,23 +586,10 @@ def _span_decide(*, span: Span, user, version, status: str, reason: str = "") ->
     span.reviewed_at = timezone.now()
     span.updated_at = span.reviewed_at
     span.version += 1
-    _save_span(
-        span,
-        version,
-        ["status", "rejection_reason", "reviewed_by", "reviewed_at", "updated_at"],
-    )
-    AuditEvent.record(
-        actor=user,
-        action=(
-            AuditEvent.Action.APPROVE
-            if status == Span.Status.APPROVED
-            else AuditEvent.Action.REJECT
-        ),
-        obj=span,
-        before=before,
-        after=span.snapshot(),
-        article_id=span.article_id,
-    )
+    _save_span(span, version, SPAN_REVIEW_FIELDS)
+    approved = status == Span.Status.APPROVED
+    action = AuditEvent.Action.APPROVE if approved else AuditEvent.Action.REJECT
+    _audit(user, action, span, before=before, after=span.snapshot())
     return span
 
 
@@ -670,22 +619,12 @@ def span_reject(*, span: Span, user, version: int | None, reason: str) -> Span:
 # Labels
 
 
-def _label_fields(fields: dict) -> None:
-    unknown = set(fields) - set(Label.editable_fields())
-    if unknown:
-        raise TypeError(f"Unknown label fields: {sorted(unknown)}")
-
-
 @transaction.atomic
 def label_create(*, user, **fields) -> Label:
     require(user, "manage")
-    _label_fields(fields)
+    _known_fields(fields, Label.editable_fields())
     label = Label(**fields)
-    label.full_clean()
-    label.save()
-    AuditEvent.record(
-        actor=user, action=AuditEvent.Action.CREATE, obj=label, after=label.snapshot()
-    )
+    _save_new(label, user)
     return label
 
 
@@ -693,7 +632,7 @@ def label_create(*, user, **fields) -> Label:
 def label_update(*, label: Label, user, **changes) -> Label:
     """Apply ``changes``; the slug of a label in use never changes."""
     require(user, "manage")
-    _label_fields(changes)
+    _known_fields(changes, Label.editable_fields())
     label = Label.objects.select_for_update().get(pk=label.pk)
     before = label.snapshot()
     for name, value in changes.items():
@@ -707,17 +646,7 @@ def label_update(*, label: Label, user, **changes) -> Label:
             )
             % {"name": before["name"], "slug": before["slug"]}
         )
-    label.full_clean()
-    after = label.snapshot()
-    if after != before:
-        label.save()
-        AuditEvent.record(
-            actor=user,
-            action=AuditEvent.Action.UPDATE,
-            obj=label,
-            before=before,
-            after=after,
-        )
+    _save_changes(label, user, before)
     return label
 
 
@@ -734,9 +663,7 @@ def label_delete(*, label: Label, user) -> None:
             )
             % {"name": label.name, "n": used}
         )
-    AuditEvent.record(
-        actor=user, action=AuditEvent.Action.DELETE, obj=label, before=label.snapshot()
-    )
+    _audit(user, AuditEvent.Action.DELETE, label, before=label.snapshot())
     label.delete()
 
 
@@ -783,10 +710,10 @@ def user_set_roles(*, target, user, roles) -> list[str]:
         )
     if roles != before:
         _apply_roles(target, roles)
-        AuditEvent.record(
-            actor=user,
-            action=AuditEvent.Action.UPDATE,
-            obj=target,
+        _audit(
+            user,
+            AuditEvent.Action.UPDATE,
+            target,
             before={"roles": before},
             after={"roles": roles},
         )
@@ -815,10 +742,11 @@ def user_create(*, username: str, roles, password: str, email: str = ""):
     target.full_clean()
     target.save()
     _apply_roles(target, roles)
-    AuditEvent.record(
-        actor=None,
-        action=AuditEvent.Action.CREATE,
-        obj=target,
+    # No acting user: whoever runs manage.py.
+    _audit(
+        None,
+        AuditEvent.Action.CREATE,
+        target,
         after={"username": username, "roles": roles},
     )
     return target
