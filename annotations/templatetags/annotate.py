@@ -8,12 +8,13 @@ no user text can reach the page unescaped.
 """
 
 from collections import defaultdict
+from functools import cache
 
 from django import template
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
-from django.utils.html import format_html, format_html_join
+from django.utils.html import conditional_escape, escape, format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
@@ -27,11 +28,24 @@ _CLOSE_MARK = mark_safe("</mark>")
 _NOTHING = mark_safe("")
 _CHECKED = mark_safe(" checked")
 _OPEN = mark_safe(" open")
+_CONTINUED = mark_safe(" hl-cont")
 
 
 def _join(pieces) -> SafeString:
-    """Join pieces that are already safe (``format_html`` results)."""
-    return format_html_join("", "{}", ((piece,) for piece in pieces))
+    """Join pieces of HTML as ``format_html_join`` does: a piece that is not
+    already safe is escaped. (No format call per piece: there are thousands.)
+    """
+    return mark_safe("".join(map(conditional_escape, pieces)))
+
+
+class _Escaped(dict):
+    """``escape(value)`` for values a page repeats (statuses, labels, words),
+    worked out once per value; ``format_html`` passes them through as they are.
+    """
+
+    def __missing__(self, value):
+        escaped = self[value] = escape(value)
+        return escaped
 
 
 @register.simple_tag(takes_context=True)
@@ -46,31 +60,37 @@ class _OpeningTags:
     def __init__(self):
         self.captions = {}
         self.tags = {}
+        self.escaped = _Escaped()
 
-    def caption(self, span) -> str:
+    def caption(self, span) -> SafeString:
         key = (span.label_id, span.status, span.created_by_id)
         caption = self.captions.get(key)
         if caption is None:
-            caption = self.captions[key] = _("%(label)s · %(status)s · %(user)s") % {
-                "label": span.label.name,
-                "status": Span.Status(span.status).label,
-                # Rows read as plain values carry the name; model instances don't.
-                "user": getattr(span, "username", None)
-                or span.created_by.get_username(),
-            }
+            caption = self.captions[key] = escape(
+                _("%(label)s · %(status)s · %(user)s")
+                % {
+                    "label": span.label.name,
+                    "status": Span.Status(span.status).label,
+                    # Rows read as plain values carry the name; model instances
+                    # don't.
+                    "user": getattr(span, "username", None)
+                    or span.created_by.get_username(),
+                }
+            )
         return caption
 
     def __call__(self, span, *, continued: bool) -> SafeString:
         key = (span.pk, continued)
         tag = self.tags.get(key)
         if tag is None:
+            escaped = self.escaped
             tag = self.tags[key] = format_html(
-                '<mark class="{}" data-span-id="{}" data-label="{}" '
+                '<mark class="hl{}" data-span-id="{}" data-label="{}" '
                 'data-status="{}" title="{}">',
-                "hl hl-cont" if continued else "hl",
-                span.pk,
-                span.label.slug,
-                span.status,
+                _CONTINUED if continued else _NOTHING,
+                int(span.pk),
+                escaped[span.label.slug],
+                escaped[span.status],
                 self.caption(span),
             )
         return tag
@@ -146,11 +166,18 @@ def _row_parts(context) -> dict:
     """Return what every row shares, worked out once per render."""
     parts = context.render_context.get("span_row_parts")
     if parts is None:
-        parts = {name: str(text) for name, text in context["ui"].items()}
-        parts["quoted"] = _("“%(text)s”")
-        parts["spans_url"] = context["spans_url"]
+        ui = context["ui"]
+        # Words go in escaped once; templates stay text until filled in.
+        parts = {name: escape(text) for name, text in ui.items()}
+        parts["templates"] = {
+            "quoted": _("“%(text)s”"),
+            "approved_by": str(ui["approved_by"]),
+            "rejected_by": str(ui["rejected_by"]),
+        }
+        parts["spans_url"] = escape(context["spans_url"])
         parts["history_url"] = context["history_url"]
         parts["csrf"] = _csrf_input(context)
+        parts["escaped"] = _Escaped()
         context.render_context["span_row_parts"] = parts
     return parts
 
@@ -161,13 +188,16 @@ def _review_parts(context) -> dict:
     if parts is None:
         next_url = context.get("next_url")
         parts = {
-            "approve": _("Approve"),
-            "reject": _("Reject…"),
-            "reject_submit": _("Reject"),
-            "legend": _("Why reject it?"),
-            "own_words": _("Another reason, or more detail"),
-            "keys": _("Enter rejects · Esc cancels"),
-            "reasons": [(value, str(name)) for value, name in forms.RejectForm.REASONS],
+            "approve": escape(_("Approve")),
+            "reject": escape(_("Reject…")),
+            "reject_submit": escape(_("Reject")),
+            "legend": escape(_("Why reject it?")),
+            "own_words": escape(_("Another reason, or more detail")),
+            "keys": escape(_("Enter rejects · Esc cancels")),
+            "reasons": [
+                (escape(value), escape(name))
+                for value, name in forms.RejectForm.REASONS
+            ],
             "hidden": format_html(
                 "{}{}",
                 _csrf_input(context),
@@ -268,51 +298,86 @@ def review_controls(context, span, form=None) -> SafeString:
     )
 
 
-def _decided_line(parts, span) -> SafeString:
-    """Return who decided on the span and when, and why for a rejection."""
+# A panel row is one format_html call: its format string is put together from
+# these constant pieces (no value of the span in them), as the row needs them,
+# and every value goes in as an argument, escaped.
+_ROW_HEAD = (
+    '<li id="span-row-{pk}" class="span-row status-{status}">'
+    '<button type="button" class="span-show" data-show-span="{pk}" '
+    'title="{show}">{excerpt}</button>'
+    '<div class="span-meta small"><span class="status">{status_label}</span>'
+    " · {details}"
+)
+_ROW_SOURCE = (
+    ' · {source_words} <button type="button" class="link" '
+    'data-show-span="{source_id}">{source_excerpt}</button>'
+)
+_ROW_DECIDED = '<div class="decided">{decided}</div>'
+_ROW_REJECTED = '<div class="reason">{decided} {reason}</div>'
+_ROW_NOTICE = '<p class="flash error small" role="alert">{notice}</p>'
+_ROW_EDIT = (
+    '<a href="?span={pk}&amp;edit=1#span-row-{pk}" '
+    'hx-get="?span={pk}&amp;edit=1" hx-target="closest li">{edit_words}</a> '
+)
+_ROW_DELETE = (
+    '<form method="post" action="{spans_url}{pk}/delete/" '
+    'hx-post="{spans_url}{pk}/delete/" class="inline">{csrf}'
+    '<button type="submit" class="link danger">{delete_words}</button></form>'
+)
+_ROW_REFUSAL = '<p class="small muted refusal">{refusal}</p>'
+_ROW_TAIL = (
+    "{review}"
+    '<div class="span-links small"><a href="{history_url}" '
+    'hx-get="{history_url}" hx-target="#span-history-{pk}" '
+    'hx-swap="innerHTML">{history_words}</a></div>'
+    '<div id="span-history-{pk}" class="span-history" aria-live="polite"></div>'
+    "</li>"
+)
+
+
+@cache
+def _row_format(source, decided, notice, edit, delete, refusal) -> str:
+    """Return the format string of a row with these parts (``decided``: "",
+    "decided" or "rejected")."""
+    pieces = [_ROW_HEAD]
+    if source:
+        pieces.append(_ROW_SOURCE)
+    if decided:
+        pieces.append(_ROW_REJECTED if decided == "rejected" else _ROW_DECIDED)
+    pieces.append("</div>")
+    if notice:
+        pieces.append(_ROW_NOTICE)
+    if edit or delete:
+        pieces.append('<div class="span-actions small">')
+        pieces.extend(
+            piece
+            for piece, wanted in ((_ROW_EDIT, edit), (_ROW_DELETE, delete))
+            if wanted
+        )
+        pieces.append("</div>")
+    if refusal:
+        pieces.append(_ROW_REFUSAL)
+    pieces.append(_ROW_TAIL)
+    return "".join(pieces)
+
+
+def _decided_words(parts, span) -> tuple[str, str]:
+    """Return ("decided" or "rejected" or "", the words saying who and when)."""
     if span.status == Span.Status.PENDING:
-        return _NOTHING
+        return "", ""
+    rejected = span.status == Span.Status.REJECTED
     if span.reviewer and span.reviewed_at:
         when = date_format(
             timezone.localtime(span.reviewed_at), "SHORT_DATETIME_FORMAT"
         )
-        template = parts[
-            "approved_by" if span.status == Span.Status.APPROVED else "rejected_by"
-        ]
-        line = template % {"user": span.reviewer, "when": when}
-    elif span.status == Span.Status.REJECTED:
-        line = parts["rejected"]
-    else:
-        return _NOTHING
-    if span.status == Span.Status.REJECTED:
-        return format_html(
-            '<div class="reason">{} {}</div>', line, span.rejection_reason
-        )
-    return format_html('<div class="decided">{}</div>', line)
-
-
-def _row_actions(parts, span, pk: int) -> SafeString:
-    """Return the row's edit link and delete button, as far as the user may."""
-    if not (span.editable or span.deletable):
-        return _NOTHING
-    edit = _NOTHING
-    if span.editable:
-        edit = format_html(
-            '<a href="?span={pk}&amp;edit=1#span-row-{pk}" '
-            'hx-get="?span={pk}&amp;edit=1" hx-target="closest li">{words}</a> ',
-            pk=pk,
-            words=parts["edit_entity" if span.label.is_entity else "edit_statement"],
-        )
-    delete = _NOTHING
-    if span.deletable:
-        delete = format_html(
-            '<form method="post" action="{url}" hx-post="{url}" class="inline">'
-            '{csrf}<button type="submit" class="link danger">{words}</button></form>',
-            url=f"{parts['spans_url']}{pk}/delete/",
-            csrf=parts["csrf"],
-            words=parts["delete"],
-        )
-    return format_html('<div class="span-actions small">{}{}</div>', edit, delete)
+        template = parts["templates"]["rejected_by" if rejected else "approved_by"]
+        return ("rejected" if rejected else "decided"), template % {
+            "user": span.reviewer,
+            "when": when,
+        }
+    if rejected:
+        return "rejected", parts["rejected"]
+    return "", ""
 
 
 @register.simple_tag(takes_context=True)
@@ -320,8 +385,43 @@ def span_row(context, span) -> SafeString:
     """Return a span's row in the annotate page's panel (not in edit mode)."""
     parts = _row_parts(context)
     pk = int(span.pk)
+    escaped = parts["escaped"]
+    values = {
+        "pk": pk,
+        "status": escaped[span.status],
+        "show": parts["show"],
+        "excerpt": parts["templates"]["quoted"] % {"text": span.excerpt},
+        "status_label": escaped[span.status_label],
+        "details": span.details,
+        "history_url": parts["history_url"].format(pk),
+        "history_words": parts["history"],
+        "review": _NOTHING,
+    }
+    source = span.source_span is not None
+    if source:
+        values.update(
+            source_words=parts["source"],
+            source_id=int(span.source_id),
+            source_excerpt=span.source_span.excerpt,
+        )
+    decided, values["decided"] = _decided_words(parts, span)
+    if decided == "rejected":
+        values["reason"] = span.rejection_reason
+    if span.notice:
+        values["notice"] = span.notice
+    if span.editable:
+        values["edit_words"] = parts[
+            "edit_entity" if span.label.is_entity else "edit_statement"
+        ]
+    if span.deletable:
+        values.update(
+            spans_url=parts["spans_url"],
+            csrf=parts["csrf"],
+            delete_words=parts["delete"],
+        )
+    refusal = False
     if span.reviewable:
-        review = _review_controls(
+        values["review"] = _review_controls(
             _review_parts(context),
             span,
             f"{parts['spans_url']}{pk}/approve/",
@@ -329,45 +429,14 @@ def span_row(context, span) -> SafeString:
             span.reject_form,
         )
     elif span.review_refusal:
-        review = format_html(
-            '<p class="small muted refusal">{}</p>', span.review_refusal
-        )
-    else:
-        review = _NOTHING
-    return format_html(
-        '<li id="span-row-{pk}" class="span-row status-{status}">'
-        '<button type="button" class="span-show" data-show-span="{pk}" '
-        'title="{show}">{excerpt}</button>'
-        '<div class="span-meta small"><span class="status">{status_label}</span>'
-        " · {details}{source}{decided}</div>"
-        "{notice}{actions}{review}"
-        '<div class="span-links small"><a href="{history_url}" '
-        'hx-get="{history_url}" hx-target="#span-history-{pk}" '
-        'hx-swap="innerHTML">{history}</a></div>'
-        '<div id="span-history-{pk}" class="span-history" aria-live="polite"></div>'
-        "</li>",
-        pk=pk,
-        status=span.status,
-        show=parts["show"],
-        excerpt=parts["quoted"] % {"text": span.excerpt},
-        status_label=span.status_label,
-        details=span.details,
-        source=format_html(
-            ' · {} <button type="button" class="link" data-show-span="{}">{}</button>',
-            parts["source"],
-            span.source_id,
-            span.source_span.excerpt,
-        )
-        if span.source_span is not None
-        else _NOTHING,
-        decided=_decided_line(parts, span),
-        notice=format_html(
-            '<p class="flash error small" role="alert">{}</p>', span.notice
-        )
-        if span.notice
-        else _NOTHING,
-        actions=_row_actions(parts, span, pk),
-        review=review,
-        history_url=parts["history_url"].format(pk),
-        history=parts["history"],
+        refusal = True
+        values["refusal"] = span.review_refusal
+    row_format = _row_format(
+        source,
+        decided,
+        bool(span.notice),
+        bool(span.editable),
+        bool(span.deletable),
+        refusal,
     )
+    return format_html(row_format, **values)
