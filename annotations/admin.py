@@ -15,6 +15,8 @@ from .choices import Role
 from .models import Article, AuditEvent, Dataset, Label, Span
 
 User = get_user_model()
+# Kept by triggers for search; nothing a person reads.
+SEARCH_COLUMNS = ["search_vector", "search_text"]
 
 
 ROLE_CHOICES = [*Role.choices, (permissions.ADMIN, _("Admin"))]
@@ -226,9 +228,9 @@ class ArticleAdmin(admin.ModelAdmin):
     date_hierarchy = "created_at"
     list_select_related = ["uploaded_by"]
     actions = ["restore"]
-    exclude = ["search_vector"]
+    exclude = SEARCH_COLUMNS
     readonly_fields = [
-        f.name for f in Article._meta.fields if f.name != "search_vector"
+        f.name for f in Article._meta.fields if f.name not in SEARCH_COLUMNS
     ]
 
     def has_add_permission(self, request):

@@ -204,10 +204,7 @@ def _contains_any(groups) -> Q:
     for group in groups:
         every = Q()
         for negated, term in group:
-            term = text_utils.fold_accents(term)
-            found = Q(title__unaccent__icontains=term) | Q(
-                text__unaccent__icontains=term
-            )
+            found = Q(search_text__icontains=text_utils.fold_accents(term))
             every &= ~found if negated else found
         either |= every
     return either
@@ -257,9 +254,9 @@ class ArticleQuerySet(models.QuerySet):
         "developpement" finds "Développement".
 
         Full-text on PostgreSQL (the "simple" configuration neither stems nor
-        drops stop words, so one query serves every language); substrings
-        elsewhere. Both fold accents the way PostgreSQL's ``unaccent`` does
-        (SQLite gets the same function, see apps.py).
+        drops stop words, so one query serves every language); substrings of
+        ``search_text`` elsewhere. Both fold accents the way PostgreSQL's
+        ``unaccent`` does (SQLite gets the same function, see apps.py).
         """
         groups = _search_groups(query)
         if not groups:
@@ -304,6 +301,9 @@ class Article(models.Model):
     # Title and text as a full-text document. On PostgreSQL a trigger fills it
     # on every write of the title or text; elsewhere it stays empty.
     search_vector = SearchVectorField(null=True, editable=False)
+    # Title and text without accents, for the substring search SQLite does. A
+    # trigger fills it (apps.py); on PostgreSQL it stays empty.
+    search_text = models.TextField(null=True, editable=False)  # noqa: DJ001
 
     objects = ArticleQuerySet.as_manager()
 

@@ -1,4 +1,5 @@
 import pytest
+from django.db import connection
 
 from annotations import services
 from annotations.models import Article
@@ -94,3 +95,24 @@ def test_it_folds_the_document_again_after_an_edit(alice):
     services.article_update(article=article, user=alice, title="Élection à Évry")
     assert found("election evry") == {"Élection à Évry"}
     assert found("cafe") == {"Élection à Évry"}
+
+
+@pytest.mark.skipif(
+    connection.vendor != "sqlite", reason="SQLite keeps a folded copy by trigger"
+)
+def test_sqlite_keeps_the_folded_text_whatever_writes_the_row(alice):
+    from annotations.apps import _add_sqlite_search_triggers
+
+    Article.objects.bulk_create(
+        [Article(title="Élu", text="Un député réélu.", uploaded_by=alice)]
+    )
+    assert found("reelu") == {"Élu"}
+    Article.objects.update(title="Été")
+    assert found("ete") == {"Été"}
+    # A migration that rebuilds the table drops its triggers; migrate puts
+    # them back.
+    with connection.cursor() as cursor:
+        cursor.execute("DROP TRIGGER annotations_article_search_text_update")
+    _add_sqlite_search_triggers(None, using="default")
+    Article.objects.update(text="Une fête.")
+    assert found("fete") == {"Été"}
