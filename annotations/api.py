@@ -651,7 +651,7 @@ class ArticleViewSet(
             text, file_title = ingest.text_from_upload(upload)
         except DjangoValidationError as exc:
             raise exceptions.ValidationError({"file": exc.messages}) from None
-        fields.setdefault("title", file_title)
+        fields.setdefault("title", ingest.upload_title(upload, file_title))
         fields["allow_duplicate"] = fields.get("allow_duplicate") or allow_duplicate
         return services.article_create(user=request.user, text=text, **fields)
 

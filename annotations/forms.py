@@ -95,11 +95,12 @@ class ArticleForm(forms.ModelForm):
     def __init__(self, *args, require_title=True, choosing=False, **kwargs):
         super().__init__(*args, **kwargs)
         self.require_title = require_title
-        self.title_hint = ""
+        # The title the file carries, and the one it is saved under untitled.
+        self.title_hint = self.upload_title = ""
         self.full_text = ""
         self.stale_preview = False
         # Both are checked in clean(): an uploaded file always gives a title (see
-        # ingest.text_from_upload), and the text comes from the box or the file.
+        # ingest.upload_title), and the text comes from the box or the file.
         self.fields["title"].required = False
         self.fields["text"].required = False
         self.fields["text"].strip = False
@@ -111,6 +112,7 @@ class ArticleForm(forms.ModelForm):
         uploaded = self.cleaned_data.get("file")
         if uploaded:
             self.file_text, self.title_hint = ingest.text_from_upload(uploaded)
+            self.upload_title = ingest.upload_title(uploaded, self.title_hint)
         return uploaded
 
     def clean(self):
@@ -143,6 +145,9 @@ class ArticleForm(forms.ModelForm):
         cleaned["text"] = probe.text
         if not cleaned.get("title") and self.title_hint:
             cleaned["title"] = self.title_hint
+        if self.require_title and not cleaned.get("title") and self.upload_title:
+            # Saving an untitled file; a preview suggests a headline first.
+            cleaned["title"] = self.upload_title
         if self.require_title and not cleaned.get("title"):
             self.add_error("title", _("Give the article a title."))
         return cleaned

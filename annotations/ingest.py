@@ -24,9 +24,9 @@ def text_from_upload(uploaded_file) -> tuple[str, str]:
 
     ``uploaded_file`` is any file object with ``name`` and ``read()`` (a Django
     ``UploadedFile`` in practice). The title is the one the file carries (a web
-    page's title, a Word document's title property), else the file's name
-    without its extension: the form and the API both use it when the uploader
-    types none. Raise ValidationError with a message the uploader can act on.
+    page's title, a Word document's title property), "" when it names none (see
+    ``upload_title``). Raise ValidationError with a message the uploader can act
+    on.
     """
     name = getattr(uploaded_file, "name", "") or ""
     suffix = PurePath(name).suffix.lower()
@@ -54,8 +54,18 @@ def text_from_upload(uploaded_file) -> tuple[str, str]:
             _("No article text was found in “%(name)s”.") % {"name": name},
             code="empty",
         )
-    title = canonicalize(title).replace("\n", " ") or PurePath(name).stem.strip()
-    return text, title[: Article._meta.get_field("title").max_length]
+    return text, canonicalize(title).replace("\n", " ")
+
+
+def upload_title(uploaded_file, title_in_file: str) -> str:
+    """Return the title an upload takes when the uploader types none.
+
+    The one the file carries, else the file's name without its extension: the
+    form and the API both store an untitled upload under it.
+    """
+    name = getattr(uploaded_file, "name", "") or ""
+    title = title_in_file or PurePath(name).stem.strip()
+    return title[: Article._meta.get_field("title").max_length]
 
 
 def _read_limited(uploaded_file) -> bytes:

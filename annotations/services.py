@@ -141,9 +141,9 @@ def article_repeats(*, user, text_hashes: list[str]) -> dict[int, str]:
     """Say, by index, which of a list of new texts repeat one ``user`` can open,
     or an earlier text of the same list (the API's bulk create).
     """
-    stored = {
-        article.text_sha256: article for article in _same_text(user, set(text_hashes))
-    }
+    stored = {}
+    for article in _same_text(user, set(text_hashes)):
+        stored.setdefault(article.text_sha256, article)  # the oldest
     repeats, first = {}, {}
     for index, digest in enumerate(text_hashes):
         if digest in stored:
@@ -157,15 +157,24 @@ def article_repeats(*, user, text_hashes: list[str]) -> dict[int, str]:
     return repeats
 
 
-def article_duplicate_of(*, user, text: str | bytes) -> Article | None:
-    """Return the article ``user`` can open whose canonical text is ``text``'s.
+def article_duplicates(*, user, texts, limit: int = 5) -> list[Article]:
+    """Return the articles ``user`` can open whose text is one of ``texts``.
 
-    The oldest if there are several, None if there is none: the check
-    ``article_create`` makes, for a page that warns before saving. Raise
-    ValidationError if ``text`` cannot be stored at all.
+    Oldest first, at most ``limit``: the check ``article_create`` makes, for
+    a page that warns before saving (the upload preview asks about the whole
+    text and the paragraphs kept). Raise ValidationError if a text cannot be
+    stored at all.
     """
-    digest = text_utils.sha256_hex(text_utils.canonicalize(text))
-    return _same_text(user, [digest]).first()
+    hashes = {
+        text_utils.sha256_hex(text_utils.canonicalize(text)) for text in texts if text
+    }
+    return list(_same_text(user, hashes)[:limit]) if hashes else []
+
+
+def article_duplicate_of(*, user, text: str | bytes) -> Article | None:
+    """Return the oldest article ``user`` can open with ``text``, or None."""
+    found = article_duplicates(user=user, texts=[text], limit=1)
+    return found[0] if found else None
 
 
 @transaction.atomic

@@ -172,17 +172,6 @@ def article_list(request):
 # Upload
 
 
-def _same_text(user, *texts):
-    """Return the visible articles whose text is one of ``texts`` (the upload warning)."""
-    hashes = {text_utils.sha256_hex(text) for text in texts if text}
-    return list(
-        Article.objects.visible_to(user)
-        .filter(text_sha256__in=hashes)
-        .only("pk", "title")
-        .order_by("pk")[:5]
-    )
-
-
 def _upload_preview(request, form, *, keep=None) -> dict:
     """Return the preview of an upload: its paragraphs, furniture pre-dropped.
 
@@ -202,7 +191,7 @@ def _upload_preview(request, form, *, keep=None) -> dict:
         "dropped": len(found) - len(keep),
         "characters": len(kept),
         "file_name": file.name if file else "",
-        "same_text": _same_text(request.user, full, kept),
+        "same_text": services.article_duplicates(user=request.user, texts=[full, kept]),
         "found": found,
     }
 
@@ -216,7 +205,8 @@ def _choosing_form(form, preview) -> forms.ArticleForm:
         previewed=text_utils.sha256_hex(form.full_text),
         title=data.get("title")
         or form.title_hint
-        or furniture.headline(preview["found"]),
+        or furniture.headline(preview["found"])
+        or form.upload_title,
         byline=data.get("byline") or furniture.byline(preview["found"]),
     )
     return forms.ArticleForm(initial=initial, choosing=True)

@@ -121,8 +121,9 @@ def test_the_form_keeps_the_text_of_a_duplicate_file(client, bob, original):
 def test_the_preview_warns_before_saving(client, bob, original):
     client.force_login(bob)
     response = client.post(NEW, form(action="preview"))
-    assert response.context["duplicate"] == original
-    assert "This text is already stored." in response.content.decode()
+    # The same rule: services.article_duplicates.
+    assert response.context["preview"]["same_text"] == [original]
+    assert "This text is already stored:" in response.content.decode()
 
 
 # The API
@@ -196,3 +197,23 @@ def test_the_api_names_a_bad_flag(as_user, bob):
     )
     assert response.status_code == 400
     assert "allow_duplicate" in response.json()["error"]["fields"]
+
+
+def test_the_cleaning_preview_asks_to_confirm_then_saves(client, alice, bob):
+    from .test_views_article_new import SAMPLE, choices, preview
+
+    client.force_login(alice)
+    data = choices(preview(client, title="", byline="", text=SAMPLE))
+    client.post(NEW, data)
+    stored = Article.objects.get()
+    client.force_login(bob)
+    data = choices(preview(client, title="", byline="", text=SAMPLE))
+    refused = client.post(NEW, data)
+    body = refused.content.decode()
+    assert "This text is already stored." in body
+    assert f'href="/articles/{stored.pk}/"' in body
+    # The paragraphs stay as chosen, ready to confirm.
+    assert refused.context["preview"]["text"] == stored.text
+    assert Article.objects.count() == 1
+    client.post(NEW, {**data, "action": "save_duplicate"})
+    assert Article.objects.count() == 2

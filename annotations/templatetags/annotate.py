@@ -86,12 +86,16 @@ class _OpeningTags:
             escaped = self.escaped
             tag = self.tags[key] = format_html(
                 '<mark class="hl{}" data-span-id="{}" data-label="{}" '
-                'data-status="{}" title="{}">',
+                'data-status="{}" title="{}" data-from="{}" data-to="{}" '
+                'data-version="{}">',
                 _CONTINUED if continued else _NOTHING,
                 int(span.pk),
                 escaped[span.label.slug],
                 escaped[span.status],
                 self.caption(span),
+                int(span.start),
+                int(span.end),
+                int(span.version),
             )
         return tag
 
@@ -193,11 +197,9 @@ def _review_parts(context) -> dict:
             "reject_submit": escape(_("Reject")),
             "legend": escape(_("Why reject it?")),
             "own_words": escape(_("Another reason, or more detail")),
-            "keys": escape(_("Enter rejects · Esc cancels")),
-            "reasons": [
-                (escape(value), escape(name))
-                for value, name in forms.RejectForm.REASONS
-            ],
+            "keys": escape(_("1–9 pick · Enter rejects · Esc cancels")),
+            # Filled per label by _review_controls.
+            "reasons": {},
             "hidden": format_html(
                 "{}{}",
                 _csrf_input(context),
@@ -222,13 +224,19 @@ def _review_controls(parts, span, approve_url: str, reject_url: str, form=None):
     chosen = form["preset"].value() if form is not None else None
     words = (form["reason"].value() or "") if form is not None else ""
     error = form.error_text() if form is not None else ""
+    reasons = parts["reasons"].get(span.label.slug)
+    if reasons is None:
+        reasons = parts["reasons"][span.label.slug] = [
+            (escape(value), escape(name))
+            for value, name in forms.RejectForm.reasons_for(span.label.slug)
+        ]
     radios = format_html_join(
         "",
         '<label class="reason-chip"><input type="radio" name="preset" '
-        'value="{}"{}> {}</label>',
+        'value="{}"{}> <kbd class="chip-key">{}</kbd> {}</label>',
         (
-            (value, _CHECKED if value == chosen else _NOTHING, name)
-            for value, name in parts["reasons"]
+            (value, _CHECKED if value == chosen else _NOTHING, number, name)
+            for number, (value, name) in enumerate(reasons, start=1)
         ),
     )
     pk = int(span.pk)
@@ -317,7 +325,8 @@ _ROW_REJECTED = '<div class="reason">{decided} {reason}</div>'
 _ROW_NOTICE = '<p class="flash error small" role="alert">{notice}</p>'
 _ROW_EDIT = (
     '<a href="?span={pk}&amp;edit=1#span-row-{pk}" '
-    'hx-get="?span={pk}&amp;edit=1" hx-target="closest li">{edit_words}</a> '
+    'hx-get="?span={pk}&amp;edit=1" hx-target="closest li" '
+    'hx-swap="outerHTML">{edit_words}</a> '
 )
 _ROW_DELETE = (
     '<form method="post" action="{spans_url}{pk}/delete/" '
