@@ -18,15 +18,17 @@ ANY_ROLE = frozenset({Role.EDITOR, Role.REVIEWER, Role.CONSUMER, ADMIN})
 
 def roles(user) -> frozenset[str]:
     """Return the user's role names, "admin" for active staff; cached on the user."""
+    # The cache first: request.user is a lazy object, and a page with 1,000
+    # spans asks this several thousand times.
+    cached = getattr(user, "_newsroom_roles", None)
+    if cached is not None:
+        return cached
     if not getattr(user, "is_authenticated", False) or not user.is_active:
         return frozenset()
-    cached = getattr(user, "_newsroom_roles", None)
-    if cached is None:
-        cached = set(user.groups.values_list("name", flat=True)) & set(Role.values)
-        if user.is_staff:
-            cached.add(ADMIN)
-        cached = frozenset(cached)
-        user._newsroom_roles = cached
+    cached = set(user.groups.values_list("name", flat=True)) & set(Role.values)
+    if user.is_staff:
+        cached.add(ADMIN)
+    cached = user._newsroom_roles = frozenset(cached)
     return cached
 
 

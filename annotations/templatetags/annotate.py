@@ -93,9 +93,9 @@ class _OpeningTags:
                 escaped[span.label.slug],
                 escaped[span.status],
                 self.caption(span),
-                int(span.start),
-                int(span.end),
-                int(span.version),
+                escaped[int(span.start)],
+                escaped[int(span.end)],
+                escaped[int(span.version)],
             )
         return tag
 
@@ -146,7 +146,8 @@ def highlighted_text(text: str, spans) -> SafeString:
             out.append(
                 format_html(
                     '<span data-start="{}">{}</span>',
-                    position,
+                    # Boundaries are the marks' data-from and data-to too.
+                    opening_tag.escaped[position],
                     text[position:following],
                 )
             )
@@ -179,7 +180,10 @@ def _row_parts(context) -> dict:
             "rejected_by": str(ui["rejected_by"]),
         }
         parts["spans_url"] = escape(context["spans_url"])
-        parts["history_url"] = context["history_url"]
+        # "/spans/{}/history/": the two halves, escaped once, around each id.
+        parts["history_url"] = [
+            escape(half) for half in context["history_url"].split("{}", 1)
+        ]
         parts["csrf"] = _csrf_input(context)
         parts["escaped"] = _Escaped()
         context.render_context["span_row_parts"] = parts
@@ -336,8 +340,8 @@ _ROW_DELETE = (
 _ROW_REFUSAL = '<p class="small muted refusal">{refusal}</p>'
 _ROW_TAIL = (
     "{review}"
-    '<div class="span-links small"><a href="{history_url}" '
-    'hx-get="{history_url}" hx-target="#span-history-{pk}" '
+    '<div class="span-links small"><a href="{history_url}{pk}{history_url_end}" '
+    'hx-get="{history_url}{pk}{history_url_end}" hx-target="#span-history-{pk}" '
     'hx-swap="innerHTML">{history_words}</a></div>'
     '<div id="span-history-{pk}" class="span-history" aria-live="polite"></div>'
     "</li>"
@@ -401,8 +405,9 @@ def span_row(context, span) -> SafeString:
         "show": parts["show"],
         "excerpt": parts["templates"]["quoted"] % {"text": span.excerpt},
         "status_label": escaped[span.status_label],
-        "details": span.details,
-        "history_url": parts["history_url"].format(pk),
+        "details": escaped[span.details],
+        "history_url": parts["history_url"][0],
+        "history_url_end": parts["history_url"][1],
         "history_words": parts["history"],
         "review": _NOTHING,
     }
