@@ -1,7 +1,8 @@
+from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
-from django.contrib.auth.models import Group
+from django.contrib.auth.forms import UserChangeForm
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.functional import lazy
@@ -9,10 +10,16 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from modeltranslation.admin import TranslationAdmin
 
-from . import services
-from .models import Article, AuditEvent, Dataset, Label, Role, Span
+from . import permissions, services
+from .choices import Role
+from .models import Article, AuditEvent, Dataset, Label, Span
 
 User = get_user_model()
+# Kept by triggers for search; nothing a person reads.
+SEARCH_COLUMNS = ["search_vector", "search_text"]
+
+
+ROLE_CHOICES = [*Role.choices, (permissions.ADMIN, _("Admin"))]
 
 
 def _role_action_name(role: str, grant: bool) -> str:
@@ -22,13 +29,20 @@ def _role_action_name(role: str, grant: bool) -> str:
 
 def _role_action(role: str, grant: bool):
     def action(modeladmin, request, queryset):
-        group = Group.objects.get(name=role)
-        for user in queryset:
-            if grant:
-                user.groups.add(group)
-            else:
-                user.groups.remove(group)
-        count = queryset.count()
+        count = 0
+        try:
+            with transaction.atomic():
+                for user in queryset:
+                    held = set(permissions.roles(user))
+                    wanted = held | {role} if grant else held - {role}
+                    if wanted != held:
+                        services.user_set_roles(
+                            target=user, user=request.user, roles=wanted
+                        )
+                        count += 1
+        except ValidationError as exc:
+            modeladmin.message_user(request, " ".join(exc.messages), messages.ERROR)
+            return
         template = (
             ngettext(
                 "The %(role)s role was granted to %(n)d user.",
@@ -52,6 +66,23 @@ def _role_action(role: str, grant: bool):
     # Lazy: the admin shows the action in each request's language.
     action.short_description = lazy(_role_action_name, str)(role, grant)
     return action
+
+
+class RolesChangeForm(UserChangeForm):
+    """The user form with roles in place of groups, staff and superuser flags."""
+
+    roles = forms.MultipleChoiceField(
+        label=_("Roles"),
+        choices=ROLE_CHOICES,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("Admins manage users, roles and labels here."),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.initial["roles"] = sorted(permissions.roles(self.instance))
 
 
 class RoleFilter(admin.SimpleListFilter):
@@ -89,6 +120,27 @@ class NewsroomUserAdmin(UserAdmin):
     actions = [
         _role_action(role, grant) for grant in (True, False) for role in Role.values
     ]
+    form = RolesChangeForm
+    # Roles change through services.user_set_roles (validated, audited), so the
+    # form has no groups, permissions or staff flags of its own.
+    fieldsets = [
+        (title, {"fields": ["is_active", "roles"]})
+        if "groups" in options["fields"]
+        else (title, options)
+        for title, options in UserAdmin.fieldsets
+    ]
+
+    @transaction.atomic
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if "roles" in form.changed_data:
+            try:
+                services.user_set_roles(
+                    target=obj, user=request.user, roles=form.cleaned_data["roles"]
+                )
+            except ValidationError as exc:
+                # The rest of the form is saved; the roles stay as they were.
+                self.message_user(request, " ".join(exc.messages), messages.ERROR)
 
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related("groups")
@@ -101,14 +153,64 @@ class NewsroomUserAdmin(UserAdmin):
         return ", ".join(sorted(names)) or "—"
 
 
+class DeletesThroughServices:
+    """Admin deletes call ``delete_through_services``, one object at a time.
+
+    A refusal (a label still in use, an entity cited as a source) becomes a
+    message on the list rather than an error page.
+    """
+
+    def delete_through_services(self, request, obj):
+        raise NotImplementedError
+
+    def delete_model(self, request, obj):
+        try:
+            self.delete_through_services(request, obj)
+        except ValidationError as exc:
+            self.message_user(request, " ".join(exc.messages), messages.ERROR)
+
+    def delete_queryset(self, request, queryset):
+        for obj in queryset:
+            self.delete_model(request, obj)
+
+
 @admin.register(Label)
-class LabelAdmin(TranslationAdmin):
+class LabelAdmin(DeletesThroughServices, TranslationAdmin):
     """A name and a description in each language; the slug is the API's word."""
 
     list_display = ["name", "slug", "colour", "shortcut", "order"]
     list_editable = ["colour", "shortcut", "order"]
     prepopulated_fields = {"slug": ["name"]}
     search_fields = ["name", "slug"]
+
+    # Writes go through the services, audited like the API's.
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = list(super().get_readonly_fields(request, obj))
+        # services.label_update keeps the slug of a label in use.
+        if obj is not None and obj.spans.exists():
+            fields.append("slug")
+        return fields
+
+    def get_prepopulated_fields(self, request, obj=None):
+        if obj is not None and obj.spans.exists():
+            return {}
+        return super().get_prepopulated_fields(request, obj)
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            changes = {name: form.cleaned_data[name] for name in form.changed_data}
+            services.label_update(label=obj, user=request.user, **changes)
+        else:
+            fields = {
+                name: value
+                for name, value in form.cleaned_data.items()
+                if name in Label.editable_fields()
+            }
+            obj.pk = services.label_create(user=request.user, **fields).pk
+
+    def delete_through_services(self, request, obj):
+        services.label_delete(label=obj, user=request.user)
 
 
 @admin.register(Article)
@@ -126,9 +228,9 @@ class ArticleAdmin(admin.ModelAdmin):
     date_hierarchy = "created_at"
     list_select_related = ["uploaded_by"]
     actions = ["restore"]
-    exclude = ["search_vector"]
+    exclude = SEARCH_COLUMNS
     readonly_fields = [
-        f.name for f in Article._meta.fields if f.name != "search_vector"
+        f.name for f in Article._meta.fields if f.name not in SEARCH_COLUMNS
     ]
 
     def has_add_permission(self, request):
@@ -149,25 +251,15 @@ class ArticleAdmin(admin.ModelAdmin):
     @admin.action(description=_("Restore the selected deleted articles"))
     def restore(self, request, queryset):
         restored = 0
-        for article in queryset.filter(is_deleted=True):
-            before = article.snapshot()
-            article.is_deleted = False
-            article.deleted_at = None
-            article.save(update_fields=["is_deleted", "deleted_at", "updated_at"])
-            AuditEvent.record(
-                actor=request.user,
-                action=AuditEvent.Action.UPDATE,
-                obj=article,
-                before=before,
-                after=article.snapshot(),
-                article_id=article.pk,
-            )
-            restored += 1
+        with transaction.atomic():
+            for article in queryset.filter(is_deleted=True):
+                services.article_restore(article=article, user=request.user)
+                restored += 1
         self.message_user(request, _("%(n)d articles restored.") % {"n": restored})
 
 
 @admin.register(Span)
-class SpanAdmin(admin.ModelAdmin):
+class SpanAdmin(DeletesThroughServices, admin.ModelAdmin):
     list_display = [
         "id",
         "article",
@@ -199,15 +291,8 @@ class SpanAdmin(admin.ModelAdmin):
         # Changes go through the app so they are validated and audited.
         return False
 
-    def delete_model(self, request, obj):
-        try:
-            services.span_delete(span=obj, user=request.user)
-        except ValidationError as exc:
-            self.message_user(request, "; ".join(exc.messages), messages.ERROR)
-
-    def delete_queryset(self, request, queryset):
-        for span in queryset:
-            self.delete_model(request, span)
+    def delete_through_services(self, request, obj):
+        services.span_delete(span=obj, user=request.user)
 
 
 @admin.register(AuditEvent)

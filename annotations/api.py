@@ -20,12 +20,11 @@ from drf_spectacular.utils import (
     extend_schema,
     extend_schema_view,
 )
-from rest_framework import exceptions, mixins, status, viewsets
+from rest_framework import exceptions, mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.pagination import CursorPagination, PageNumberPagination
 from rest_framework.parsers import BaseParser, MultiPartParser
-from rest_framework.permissions import SAFE_METHODS, BasePermission
 from rest_framework.response import Response
 from rest_framework.routers import DefaultRouter
 from rest_framework.serializers import as_serializer_error
@@ -40,6 +39,7 @@ from .serializers import (
     SPAN_VALUES,
     ApprovePendingResultSerializer,
     ApproveSerializer,
+    ArticleCreateSerializer,
     ArticleSerializer,
     ArticleUploadSerializer,
     ArticleWithSpansSerializer,
@@ -93,6 +93,15 @@ def _first_message(detail, path="") -> str:
 
 
 def exception_handler(exc, context):
+    if isinstance(exc, services.DuplicateArticle):
+        data = {
+            "error": {
+                "code": "duplicate",
+                "message": _duplicate_message(exc.message),
+                "existing_id": exc.existing.pk,
+            }
+        }
+        return Response(data, status=status.HTTP_409_CONFLICT)
     if isinstance(exc, services.Conflict):
         data = {
             "error": {
@@ -127,6 +136,23 @@ def exception_handler(exc, context):
         error["message"] = str(exc.detail)
     response.data = {"error": error}
     return response
+
+
+def _duplicate_message(message: str) -> str:
+    return message + " " + _("Send allow_duplicate=true to store it anyway.")
+
+
+def _query_flag(request, name: str) -> bool:
+    """Return the yes/no query parameter ``name`` (absent: no)."""
+    raw = request.query_params.get(name)
+    if raw is None:
+        return False
+    try:
+        return serializers.BooleanField().to_internal_value(raw)
+    except exceptions.ValidationError:
+        raise exceptions.ValidationError(
+            {name: [_("Give true or false; got %(raw)s.") % {"raw": repr(raw)}]}
+        ) from None
 
 
 def not_found(request, exception):
@@ -174,7 +200,9 @@ class StrictPageSize:
         return min(value, self.max_page_size)
 
 
-class ArticlePagination(StrictPageSize, PageNumberPagination):
+class NumberedPagination(StrictPageSize, PageNumberPagination):
+    """Numbered pages, for lists that grow slowly (articles, dataset snapshots)."""
+
     page_size = 20
     page_size_query_param = "page_size"
     max_page_size = 200
@@ -187,16 +215,6 @@ class SpanPagination(StrictPageSize, CursorPagination):
     page_size = 100
     page_size_query_param = "page_size"
     max_page_size = 1000
-
-
-# Permissions specific to the API
-
-
-class IsAdminOrReadOnly(BasePermission):
-    message = gettext_lazy("Only admins may change labels.")
-
-    def has_permission(self, request, view):
-        return request.method in SAFE_METHODS or permissions.can(request.user, "manage")
 
 
 def _check_bulk_size(items) -> None:
@@ -222,6 +240,8 @@ def _bulk(items, create_one) -> list:
                 errors[index] = exc.detail
             except DjangoValidationError as exc:
                 errors[index] = as_serializer_error(exc)
+            except services.DuplicateArticle as exc:
+                errors[index] = {"text": [_duplicate_message(exc.message)]}
         if errors:
             transaction.set_rollback(True)
     if errors:
@@ -354,7 +374,7 @@ class DatasetViewSet(
     mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
 ):
     serializer_class = DatasetSerializer
-    pagination_class = ArticlePagination
+    pagination_class = NumberedPagination
     # Freezing a snapshot reads data; read tokens may do it.
     allow_read_scope_writes = True
 
@@ -445,7 +465,7 @@ class ArticleViewSet(
     serializer_class = ArticleSerializer
     filterset_class = ArticleFilter
     parser_classes = [JSONParser, NdjsonParser, MultiPartParser]
-    pagination_class = ArticlePagination
+    pagination_class = NumberedPagination
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
 
     def get_queryset(self):
@@ -473,13 +493,12 @@ class ArticleViewSet(
             user = request.user
             spans = (
                 Span.objects.visible_to(user)
+                .with_visible_source(approved_only=permissions.sees_approved_only(user))
                 .filter(article_id=article.pk)
                 .order_by("start", "end", "label_id", "id")
                 .values(*SPAN_VALUES)
             )
-            data["spans"] = span_rows(
-                spans, approved_sources_only=permissions.sees_approved_only(user)
-            )
+            data["spans"] = span_rows(spans)
         return Response(data)
 
     @extend_schema(
@@ -496,7 +515,10 @@ class ArticleViewSet(
             "(repeatable, `SRC=label[:TYPE]`) maps their labels and "
             "`offsets=utf16` reads offsets as UTF-16 code units. Offsets are "
             "mapped through the canonical text (CRLF, NFD, surrounding "
-            "whitespace)."
+            "whitespace). A text identical to an article you can already open "
+            "is refused with 409 and that article's `existing_id` (in a list, an "
+            "error for the item), unless `allow_duplicate` is true in the query "
+            "string or the item."
         ),
         parameters=[
             OpenApiParameter("from", str, enum=list(imports.SOURCES), default="jsonl"),
@@ -509,11 +531,19 @@ class ArticleViewSet(
             OpenApiParameter(
                 "status", str, enum=list(imports.STATUSES), default="pending"
             ),
+            OpenApiParameter(
+                "allow_duplicate",
+                bool,
+                description="Store texts identical to an existing article anyway",
+            ),
         ],
         request={
             "application/json": PolymorphicProxySerializer(
                 component_name="ArticleCreateRequest",
-                serializers=[ArticleSerializer, ArticleSerializer(many=True)],
+                serializers=[
+                    ArticleCreateSerializer,
+                    ArticleCreateSerializer(many=True),
+                ],
                 resource_type_field_name=None,
                 many=False,
             ),
@@ -534,7 +564,11 @@ class ArticleViewSet(
             200: OpenApiResponse(
                 ImportResultSerializer, description="An import that added nothing new"
             ),
-            **ERRORS,
+            400: ERRORS[400],
+            409: OpenApiResponse(
+                ErrorSerializer,
+                description="The same text is already stored as `existing_id`",
+            ),
         },
     )
     def create(self, request, *args, **kwargs):
@@ -550,14 +584,17 @@ class ArticleViewSet(
             )
         ):
             return self._import(request)
+        allow_duplicate = _query_flag(request, "allow_duplicate")
         if request.content_type.startswith("multipart/"):
-            [article] = self._with_counts([self._upload(request)])
+            [article] = self._with_counts([self._upload(request, allow_duplicate)])
             data = self.get_serializer(article).data
         elif isinstance(request.data, list):
-            articles = self._create_many(request.data)
+            articles = self._create_many(request.data, allow_duplicate)
             data = self.get_serializer(self._with_counts(articles), many=True).data
         else:
-            [article] = self._with_counts([self._create_one(request.data)])
+            [article] = self._with_counts(
+                [self._create_one(request.data, allow_duplicate)]
+            )
             data = self.get_serializer(article).data
         return Response(data, status=status.HTTP_201_CREATED)
 
@@ -604,31 +641,45 @@ class ArticleViewSet(
         )
         return Response(data, status=code)
 
-    def _upload(self, request):
+    def _upload(self, request, allow_duplicate: bool):
         serializer = ArticleUploadSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         fields = dict(serializer.validated_data)
         upload = fields.pop("file")
         try:
-            text, title_hint = ingest.text_from_upload(upload)
+            text, file_title = ingest.text_from_upload(upload)
         except DjangoValidationError as exc:
             raise exceptions.ValidationError({"file": exc.messages}) from None
-        fields.setdefault("title", title_hint or upload.name)
+        fields.setdefault("title", ingest.upload_title(upload, file_title))
+        fields["allow_duplicate"] = fields.get("allow_duplicate") or allow_duplicate
         return services.article_create(user=request.user, text=text, **fields)
 
-    def _create_many(self, items):
+    def _create_many(self, items, allow_duplicate: bool):
         """Create every item or none, through the bulk import's one write path."""
         _check_bulk_size(items)
-        checked, errors = [], {}
+        checked, allowed, errors = [], [], {}
         for index, item in enumerate(items):
-            serializer = self.get_serializer(data=item)
+            serializer = ArticleCreateSerializer(
+                data=item, context=self.get_serializer_context()
+            )
             try:
                 serializer.is_valid(raise_exception=True)
-                checked.append(imports.new_article(serializer.validated_data))
+                fields = dict(serializer.validated_data)
+                allowed.append(fields.pop("allow_duplicate", False) or allow_duplicate)
+                checked.append(imports.new_article(fields))
             except exceptions.ValidationError as exc:
                 errors[index] = exc.detail
             except DjangoValidationError as exc:
                 errors[index] = as_serializer_error(exc)
+        if errors:
+            raise BulkError(errors)
+        repeats = services.article_repeats(
+            user=self.request.user,
+            text_hashes=[item.fields["text_sha256"] for item in checked],
+        )
+        for index, repeated in repeats.items():
+            if not allowed[index]:
+                errors[index] = {"text": [_duplicate_message(repeated)]}
         if errors:
             raise BulkError(errors)
         outcomes = services.articles_import(
@@ -636,12 +687,14 @@ class ArticleViewSet(
         )
         return [Article(pk=outcome.article_id) for outcome in outcomes]
 
-    def _create_one(self, item):
-        serializer = self.get_serializer(data=item)
-        serializer.is_valid(raise_exception=True)
-        return services.article_create(
-            user=self.request.user, **serializer.validated_data
+    def _create_one(self, item, allow_duplicate: bool):
+        serializer = ArticleCreateSerializer(
+            data=item, context=self.get_serializer_context()
         )
+        serializer.is_valid(raise_exception=True)
+        fields = dict(serializer.validated_data)
+        fields["allow_duplicate"] = fields.get("allow_duplicate") or allow_duplicate
+        return services.article_create(user=self.request.user, **fields)
 
     def _with_counts(self, articles):
         by_id = self.get_queryset().in_bulk([a.pk for a in articles])
@@ -731,10 +784,7 @@ class SpanViewSet(
         # the time on pages of 1,000.
         queryset = self.filter_queryset(self.get_queryset()).values(*SPAN_VALUES)
         page = self.paginate_queryset(queryset)
-        rows = span_rows(
-            page, approved_sources_only=permissions.sees_approved_only(request.user)
-        )
-        return self.get_paginated_response(rows)
+        return self.get_paginated_response(span_rows(page))
 
     def _output(self, span, status_code=status.HTTP_200_OK):
         span = self.get_queryset().get(pk=span.pk)
@@ -818,7 +868,7 @@ class SpanViewSet(
     )
     @action(detail=True, methods=["post"])
     def approve(self, request, pk=None):
-        return self._decide(request, ApproveSerializer, services.span_approve)
+        return self._decision(request, ApproveSerializer, services.span_approve)
 
     @extend_schema(
         summary="Reject a span with a reason",
@@ -827,9 +877,9 @@ class SpanViewSet(
     )
     @action(detail=True, methods=["post"])
     def reject(self, request, pk=None):
-        return self._decide(request, RejectSerializer, services.span_reject)
+        return self._decision(request, RejectSerializer, services.span_reject)
 
-    def _decide(self, request, serializer_class, decide):
+    def _decision(self, request, serializer_class, decide):
         span = self.get_object()
         # Refuse before validating: a consumer learns nothing from a 400.
         permissions.require(request.user, "review_span", span)
@@ -871,35 +921,26 @@ class LabelViewSet(
     serializer_class = LabelSerializer
     permission_classes = [
         *viewsets.GenericViewSet.permission_classes,
-        IsAdminOrReadOnly,
+        permissions.writes_need("manage"),
     ]
     pagination_class = None
     queryset = Label.objects.all()
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
 
     def perform_create(self, serializer):
-        self._save(serializer)
+        serializer.instance = services.label_create(
+            user=self.request.user, **serializer.validated_data
+        )
 
     def perform_update(self, serializer):
-        self._save(serializer)
-
-    @transaction.atomic
-    def _save(self, serializer):
-        label = serializer.instance or Label()
-        for name, value in serializer.validated_data.items():
-            setattr(label, name, value)
-        label.full_clean()
-        label.save()
-        serializer.instance = label
+        serializer.instance = services.label_update(
+            label=serializer.instance,
+            user=self.request.user,
+            **serializer.validated_data,
+        )
 
     def perform_destroy(self, instance):
-        used = instance.spans.count()
-        if used:
-            raise exceptions.ValidationError(
-                _("The label %(name)s is used by %(n)d spans and cannot be deleted.")
-                % {"name": instance.name, "n": used}
-            )
-        instance.delete()
+        services.label_delete(label=instance, user=self.request.user)
 
 
 router = DefaultRouter()

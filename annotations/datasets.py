@@ -365,6 +365,8 @@ def stream(
     fmt = exports.format_for(query.format, lines=query.lines)
     stats = exports.ExportStats()
     stem = slugify(dataset.name)[:80].strip("-") or "dataset"
+    # The version, said once: "presse-fr-v1", not "presse-fr-v1-v1".
+    version = "" if dataset.names_its_version else f"-v{dataset.version}"
     suffix = "" if split == "all" else f"-{split}"
     collection_id = None
     if iri_base:
@@ -386,7 +388,7 @@ def stream(
         sha256 = dataset.split_counts.get(split, {}).get("jsonl_sha256")
     return exports.Export(
         format=fmt,
-        filename=f"{stem}-v{dataset.version}{suffix}{fmt.extension}",
+        filename=f"{stem}{version}{suffix}{fmt.extension}",
         chunks=chunks,
         stats=stats,
         sha256=sha256,

@@ -88,7 +88,14 @@ from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
 from . import conll
-from .models import Article, AuditEvent, Label, Span, language_validator
+from .models import (
+    Article,
+    AuditEvent,
+    Label,
+    Span,
+    language_validator,
+    normalize_language,
+)
 from .permissions import require, sees_approved_only
 
 # Raise it when the manifest or the writers change in a way a reader would notice.
@@ -336,6 +343,7 @@ class ExportQuery:
         if language is not None:
             try:
                 language_validator(str(language))
+                language = normalize_language(str(language))
             except ValidationError as exc:
                 errors["language"] = (
                     exc.messages[0]

@@ -1,5 +1,4 @@
 import datetime
-import re
 
 from django import forms
 from django.conf import settings
@@ -9,7 +8,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from . import furniture, ingest, permissions
-from .models import WORK_STATUS_HIDDEN, ApiToken, Article, Label, Span, WorkStatus
+from .models import ApiToken, Article, Label, Span
 from .text import sha256_hex
 
 COMMON_LANGUAGES = ["fr", "en", "de", "es", "it", "nl", "pt", "ar"]
@@ -21,55 +20,6 @@ class PlainErrorsMixin:
         return " ".join(
             str(message) for errors in self.errors.values() for message in errors
         )
-
-
-class ArticleFilterForm(forms.Form):
-    """The article list's search box and filters; every field is optional."""
-
-    q = forms.CharField(
-        label=gettext_lazy("Search"),
-        required=False,
-        widget=forms.SearchInput(
-            attrs={"placeholder": gettext_lazy("Title or text"), "autocomplete": "off"}
-        ),
-    )
-    status = forms.ChoiceField(
-        label=gettext_lazy("Status of work"),
-        required=False,
-        choices=[("", gettext_lazy("Any status")), *WorkStatus.choices],
-    )
-    language = forms.ChoiceField(label=gettext_lazy("Language"), required=False)
-    uploader = forms.ChoiceField(label=gettext_lazy("Uploaded by"), required=False)
-    label = forms.ChoiceField(label=gettext_lazy("Has label"), required=False)
-
-    def __init__(
-        self,
-        *args,
-        languages=(),
-        uploaders=(),
-        labels=(),
-        work_status=True,
-        **kwargs,
-    ):
-        super().__init__(*args, **kwargs)
-        self.work_status = work_status
-        if not work_status:
-            del self.fields["status"]
-        self.fields["language"].choices = [("", _("Any language"))] + [
-            (code, code) for code in languages
-        ]
-        self.fields["uploader"].choices = [("", _("Anyone"))] + [
-            (name, name) for name in uploaders
-        ]
-        self.fields["label"].choices = [("", _("Any label"))] + [
-            (label.slug, label.name) for label in labels
-        ]
-
-    def clean(self):
-        cleaned = super().clean()
-        if not self.work_status and self.data.get("status"):
-            raise ValidationError(WORK_STATUS_HIDDEN, code="work_status")
-        return cleaned
 
 
 class IndexListField(forms.Field):
@@ -145,11 +95,12 @@ class ArticleForm(forms.ModelForm):
     def __init__(self, *args, require_title=True, choosing=False, **kwargs):
         super().__init__(*args, **kwargs)
         self.require_title = require_title
-        self.title_hint = ""
+        # The title the file carries, and the one it is saved under untitled.
+        self.title_hint = self.upload_title = ""
         self.full_text = ""
         self.stale_preview = False
-        # Both are checked in clean(): the title may come from the file, and the
-        # text from either the box or the file.
+        # Both are checked in clean(): an uploaded file always gives a title (see
+        # ingest.upload_title), and the text comes from the box or the file.
         self.fields["title"].required = False
         self.fields["text"].required = False
         self.fields["text"].strip = False
@@ -161,6 +112,7 @@ class ArticleForm(forms.ModelForm):
         uploaded = self.cleaned_data.get("file")
         if uploaded:
             self.file_text, self.title_hint = ingest.text_from_upload(uploaded)
+            self.upload_title = ingest.upload_title(uploaded, self.title_hint)
         return uploaded
 
     def clean(self):
@@ -193,6 +145,9 @@ class ArticleForm(forms.ModelForm):
         cleaned["text"] = probe.text
         if not cleaned.get("title") and self.title_hint:
             cleaned["title"] = self.title_hint
+        if self.require_title and not cleaned.get("title") and self.upload_title:
+            # Saving an untitled file; a preview suggests a headline first.
+            cleaned["title"] = self.upload_title
         if self.require_title and not cleaned.get("title"):
             self.add_error("title", _("Give the article a title."))
         return cleaned
@@ -309,65 +264,15 @@ class SpanForm(PlainErrorsMixin, forms.ModelForm):
         pass
 
     def changes(self) -> dict:
-        """Return the edit for ``services.span_update``.
+        """Return the fields the user changed, for ``services.span_update``.
 
-        A relabelled span drops what its new label cannot carry (an entity type,
-        a source) rather than failing on it.
+        Only those: the service decides what a new label drops.
         """
-        label = self.cleaned_data["label"]
         return {
-            "label": label,
-            "entity_type": (self.cleaned_data.get("entity_type") or None)
-            if label.is_entity
-            else None,
-            "source": None if label.is_entity else self.cleaned_data.get("source"),
+            name: self.cleaned_data[name]
+            for name in self.Meta.fields
+            if name in self.changed_data
         }
-
-
-REVIEW_POSITION = re.compile(r"^(\d{1,18})-(\d{1,10})-(\d{1,10})-(\d{1,18})$")
-
-
-class ReviewFilterForm(forms.Form):
-    """The review queue's filters and its page position; every field is optional.
-
-    ``after`` is the position (article id, start, end, label id) of the last
-    row of the previous page, so deciding rows never shifts the next page.
-    """
-
-    label = forms.ChoiceField(label=gettext_lazy("Label"), required=False)
-    annotator = forms.ChoiceField(label=gettext_lazy("Annotator"), required=False)
-    language = forms.ChoiceField(label=gettext_lazy("Language"), required=False)
-    article = forms.IntegerField(
-        label=gettext_lazy("Article"),
-        required=False,
-        min_value=1,
-        max_value=2**63 - 1,
-        widget=forms.HiddenInput,
-    )
-    after = forms.CharField(required=False, widget=forms.HiddenInput)
-
-    FILTERS = ("label", "annotator", "language", "article")
-
-    def __init__(self, *args, labels=(), annotators=(), languages=(), **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["label"].choices = [("", _("Any label"))] + [
-            (label.slug, label.name) for label in labels
-        ]
-        self.fields["annotator"].choices = [("", _("Anyone"))] + [
-            (name, name) for name in annotators
-        ]
-        self.fields["language"].choices = [("", _("Any language"))] + [
-            (code, code) for code in languages
-        ]
-
-    def clean_after(self) -> tuple[int, int, int, int] | None:
-        value = self.cleaned_data["after"]
-        if not value:
-            return None
-        match = REVIEW_POSITION.match(value)
-        if not match:
-            raise ValidationError(_("This page link is broken; start again."))
-        return tuple(int(part) for part in match.groups())
 
 
 class DecisionForm(PlainErrorsMixin, forms.Form):
@@ -491,7 +396,7 @@ FORMAT_CHOICES = [
 ]
 
 
-class ExportFiltersMixin(forms.Form):
+class ExportFiltersForm(forms.Form):
     """The export query keys (DESIGN.md section 6) as form fields."""
 
     status = forms.ChoiceField(
@@ -540,7 +445,7 @@ class ExportFiltersMixin(forms.Form):
         return filters
 
 
-class ExportForm(ExportFiltersMixin):
+class ExportForm(ExportFiltersForm):
     format = forms.ChoiceField(
         label=gettext_lazy("Format"), choices=FORMAT_CHOICES, initial="jsonl"
     )
@@ -567,7 +472,7 @@ class ExportForm(ExportFiltersMixin):
         return params
 
 
-class DatasetForm(ExportFiltersMixin):
+class DatasetForm(ExportFiltersForm):
     name = forms.CharField(label=gettext_lazy("Name"), max_length=200)
     description = forms.CharField(
         label=gettext_lazy("Description"),

@@ -575,14 +575,10 @@ def _check_fields(data: dict, problems: list) -> dict:
         if not isinstance(value, str):
             problems.append(_("%(key)s must be a string.") % {"key": key})
             continue
-        match = text_utils.FORBIDDEN.search(value)
-        if match:
-            problems.append(
-                _(
-                    "%(key)s contains the character U+%(code)04X, which cannot be stored."
-                )
-                % {"key": key, "code": ord(match.group())}
-            )
+        try:
+            text_utils.check_storable(value, name=key)
+        except ValidationError as error:
+            problems.extend(error.messages)
             continue
         fields[key] = value
     if data.get("published_on") is not None:

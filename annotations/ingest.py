@@ -12,17 +12,20 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
 from .archives import byte_size, checked_zip
+from .models import Article
 from .text import canonicalize, decode_utf8
 
 SUPPORTED_SUFFIXES = (".txt", ".html", ".htm", ".docx")
 
 
 def text_from_upload(uploaded_file) -> tuple[str, str]:
-    """Return ``(canonical_text, title_hint)`` for an uploaded .txt, .html or .docx.
+    """Return ``(canonical_text, title)`` for an uploaded .txt, .html or .docx.
 
     ``uploaded_file`` is any file object with ``name`` and ``read()`` (a Django
-    ``UploadedFile`` in practice). The title hint is "" when the file names none.
-    Raise ValidationError with a message the uploader can act on.
+    ``UploadedFile`` in practice). The title is the one the file carries (a web
+    page's title, a Word document's title property), "" when it names none (see
+    ``upload_title``). Raise ValidationError with a message the uploader can act
+    on.
     """
     name = getattr(uploaded_file, "name", "") or ""
     suffix = PurePath(name).suffix.lower()
@@ -51,6 +54,17 @@ def text_from_upload(uploaded_file) -> tuple[str, str]:
             code="empty",
         )
     return text, canonicalize(title).replace("\n", " ")
+
+
+def upload_title(uploaded_file, title_in_file: str) -> str:
+    """Return the title an upload takes when the uploader types none.
+
+    The one the file carries, else the file's name without its extension: the
+    form and the API both store an untitled upload under it.
+    """
+    name = getattr(uploaded_file, "name", "") or ""
+    title = title_in_file or PurePath(name).stem.strip()
+    return title[: Article._meta.get_field("title").max_length]
 
 
 def _read_limited(uploaded_file) -> bytes:

@@ -13,9 +13,11 @@ from django.db.models import (
     Count,
     Exists,
     F,
+    Func,
     OuterRef,
     Q,
     Subquery,
+    TextField,
     Value,
     When,
 )
@@ -25,21 +27,15 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from . import permissions
 from . import text as text_utils
-
-
-class Role(models.TextChoices):
-    """Roles are Django groups; admins are staff users, not a group."""
-
-    EDITOR = "editor", gettext_lazy("Editor")
-    REVIEWER = "reviewer", gettext_lazy("Reviewer")
-    CONSUMER = "consumer", gettext_lazy("Data consumer")
-
+from .choices import ApiTokenScope, SpanStatus
 
 ENTITY_SLUG = "entity"
 
+# Any case, and "_" for "-": LanguageCodeField stores the lowercase form.
 language_validator = RegexValidator(
-    r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$",
+    r"^[A-Za-z]{2,3}([-_][A-Za-z0-9]{2,8})*$",
     gettext_lazy("Enter a language code such as “fr”, “en” or “pt-BR”."),
 )
 colour_validator = RegexValidator(
@@ -48,6 +44,28 @@ colour_validator = RegexValidator(
 shortcut_validator = RegexValidator(
     r"^[a-z0-9]?$", gettext_lazy("A shortcut is one lower-case letter or digit.")
 )
+
+
+def normalize_language(value):
+    """Return a language code as stored: lowercase BCP 47 ("FR" → "fr",
+    "pt_BR" → "pt-br"). Tags are case-insensitive, so one form is kept.
+    """
+    if not isinstance(value, str):
+        return value
+    return value.strip().replace("_", "-").lower()
+
+
+class LanguageCodeField(models.CharField):
+    """A BCP 47 language code, given in any case and stored lowercase.
+
+    Lookups fold the same way, so ``filter(language="FR")`` finds "fr".
+    """
+
+    def to_python(self, value):
+        return normalize_language(super().to_python(value))
+
+    def get_prep_value(self, value):
+        return normalize_language(super().get_prep_value(value))
 
 
 class Label(models.Model):
@@ -80,6 +98,19 @@ class Label(models.Model):
     def is_entity(self) -> bool:
         return self.slug == ENTITY_SLUG
 
+    @classmethod
+    def editable_fields(cls) -> list[str]:
+        """Return the fields an admin sets (all but the id)."""
+        return [
+            f.name
+            for f in cls._meta.concrete_fields
+            if f.editable and not f.primary_key
+        ]
+
+    def snapshot(self) -> dict:
+        """Return the fields an audit event records."""
+        return {name: getattr(self, name) for name in self.editable_fields()}
+
 
 class Profile(models.Model):
     """What a person chose for themself; one row a user, made on first save."""
@@ -106,13 +137,6 @@ class WorkStatus(models.TextChoices):
     AWAITING_REVIEW = "awaiting_review", gettext_lazy("Awaiting review")
     IN_PROGRESS = "in_progress", gettext_lazy("In progress")
     REVIEWED = "reviewed", gettext_lazy("Reviewed")
-
-
-# Refusal for data consumers, who see approved spans only (pages and API).
-WORK_STATUS_HIDDEN = gettext_lazy(
-    "Data consumers see approved spans only, so the status of work, which counts "
-    "every span, is not theirs to filter on."
-)
 
 
 def _span_count(spans, status):
@@ -183,7 +207,7 @@ def _contains_any(groups) -> Q:
     for group in groups:
         every = Q()
         for negated, term in group:
-            found = Q(title__icontains=term) | Q(text__icontains=term)
+            found = Q(search_text__icontains=text_utils.fold_accents(term))
             every &= ~found if negated else found
         either |= every
     return either
@@ -194,9 +218,7 @@ class ArticleQuerySet(models.QuerySet):
         return self.filter(is_deleted=False)
 
     def visible_to(self, user):
-        from .permissions import can
-
-        return self.alive() if can(user, "read_article") else self.none()
+        return self.alive() if permissions.can(user, "read_article") else self.none()
 
     def with_span_counts(self):
         return self.annotate(
@@ -231,11 +253,13 @@ class ArticleQuerySet(models.QuerySet):
 
     def search(self, query: str):
         """Filter on title and text, read as a web search: words, "a phrase",
-        -excluded, either or other.
+        -excluded, either or other. Case and accents do not matter:
+        "developpement" finds "Développement".
 
         Full-text on PostgreSQL (the "simple" configuration neither stems nor
-        drops stop words, so one query serves every language); substrings
-        elsewhere.
+        drops stop words, so one query serves every language); substrings of
+        ``search_text`` elsewhere. Both fold accents the way PostgreSQL's
+        ``unaccent`` does (SQLite gets the same function, see apps.py).
         """
         groups = _search_groups(query)
         if not groups:
@@ -244,9 +268,11 @@ class ArticleQuerySet(models.QuerySet):
             return self.filter(_contains_any(groups))
         from django.contrib.postgres.search import SearchQuery
 
-        # search_vector is kept by a trigger and GIN-indexed (migration 0005).
+        # search_vector is kept by a trigger and GIN-indexed (migrations 0005
+        # and 0011); the trigger folds accents, so the query does too.
+        folded = Func(Value(query), function="unaccent", output_field=TextField())
         return self.filter(
-            search_vector=SearchQuery(query, config="simple", search_type="websearch")
+            search_vector=SearchQuery(folded, config="simple", search_type="websearch")
         )
 
     def with_label(self, slug: str, spans=None):
@@ -261,7 +287,7 @@ class Article(models.Model):
     title = models.CharField(max_length=500)
     text = models.TextField()
     text_sha256 = models.CharField(max_length=64, editable=False, db_index=True)
-    language = models.CharField(
+    language = LanguageCodeField(
         max_length=16, default="fr", validators=[language_validator]
     )
     source_url = models.URLField(max_length=2000, blank=True)
@@ -278,6 +304,9 @@ class Article(models.Model):
     # Title and text as a full-text document. On PostgreSQL a trigger fills it
     # on every write of the title or text; elsewhere it stays empty.
     search_vector = SearchVectorField(null=True, editable=False)
+    # Title and text without accents, for the substring search SQLite does. A
+    # trigger fills it (apps.py); on PostgreSQL it stays empty.
+    search_text = models.TextField(null=True, editable=False)  # noqa: DJ001
 
     objects = ArticleQuerySet.as_manager()
 
@@ -293,7 +322,7 @@ class Article(models.Model):
         errors = {}
         for name in ("title", "outlet", "byline", "source_url", "language"):
             try:
-                text_utils.check_storable(getattr(self, name) or "")
+                text_utils.check_storable(getattr(self, name) or "", name=name)
             except ValidationError as error:
                 errors[name] = error
         if errors:
@@ -365,11 +394,9 @@ class SpanQuerySet(models.QuerySet):
 
     def visible_to(self, user):
         """Return the spans ``user`` may read: consumers see approved spans only."""
-        from .permissions import can, sees_approved_only
-
-        if not can(user, "read_article"):
+        if not permissions.can(user, "read_article"):
             return self.none()
-        if sees_approved_only(user):
+        if permissions.sees_approved_only(user):
             return self.alive().approved()
         return self.alive()
 
@@ -434,10 +461,7 @@ class SpanQuerySet(models.QuerySet):
 
 
 class Span(models.Model):
-    class Status(models.TextChoices):
-        PENDING = "pending", gettext_lazy("Pending")
-        APPROVED = "approved", gettext_lazy("Approved")
-        REJECTED = "rejected", gettext_lazy("Rejected")
+    Status = SpanStatus
 
     class EntityType(models.TextChoices):
         PER = "PER", gettext_lazy("Person")
@@ -843,6 +867,12 @@ class AuditEvent(models.Model):
 
 
 class ApiTokenQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """Return ``user``'s own tokens: nobody else's are theirs to see."""
+        if not getattr(user, "is_authenticated", False):
+            return self.none()
+        return self.filter(user=user)
+
     def active(self):
         now = timezone.now()
         return self.filter(revoked_at__isnull=True).filter(
@@ -853,9 +883,7 @@ class ApiTokenQuerySet(models.QuerySet):
 class ApiToken(models.Model):
     """A personal API key. Only its sha256 is stored; the key is shown once."""
 
-    class Scope(models.TextChoices):
-        READ = "read", gettext_lazy("Read: datasets and exports only")
-        WRITE = "write", gettext_lazy("Write: everything the user may do")
+    Scope = ApiTokenScope
 
     KEY_PREFIX = "nra_"
 
@@ -908,11 +936,9 @@ class DatasetQuerySet(models.QuerySet):
 
         Data consumers see only snapshots of approved spans.
         """
-        from .permissions import can, sees_approved_only
-
-        if not can(user, "export"):
+        if not permissions.can(user, "export"):
             return self.none()
-        if sees_approved_only(user):
+        if permissions.sees_approved_only(user):
             return self.filter(filters__status="approved")
         return self.all()
 
@@ -961,12 +987,20 @@ class Dataset(models.Model):
         ]
 
     def __str__(self):
+        """Return the name with its version, said once: "presse-fr v1"."""
+        if self.names_its_version:
+            return self.name
         return f"{self.name} v{self.version}"
 
     def save(self, *args, **kwargs):
         if not self._state.adding:
             raise TypeError("Dataset snapshots are immutable.")
         super().save(*args, **kwargs)
+
+    @property
+    def names_its_version(self) -> bool:
+        """Whether the name already ends with this version ("presse-fr v1")."""
+        return bool(re.search(rf"(^|[\s_-])v{self.version}$", self.name, re.IGNORECASE))
 
     def snapshot(self) -> dict:
         """Return the fields an audit event records."""

@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 
-from .models import Role, Span
+from .choices import ApiTokenScope, Role, SpanStatus
 
 ADMIN = "admin"
 ANY_ROLE = frozenset({Role.EDITOR, Role.REVIEWER, Role.CONSUMER, ADMIN})
@@ -18,15 +18,17 @@ ANY_ROLE = frozenset({Role.EDITOR, Role.REVIEWER, Role.CONSUMER, ADMIN})
 
 def roles(user) -> frozenset[str]:
     """Return the user's role names, "admin" for active staff; cached on the user."""
+    # The cache first: request.user is a lazy object, and a page with 1,000
+    # spans asks this several thousand times.
+    cached = getattr(user, "_newsroom_roles", None)
+    if cached is not None:
+        return cached
     if not getattr(user, "is_authenticated", False) or not user.is_active:
         return frozenset()
-    cached = getattr(user, "_newsroom_roles", None)
-    if cached is None:
-        cached = set(user.groups.values_list("name", flat=True)) & set(Role.values)
-        if user.is_staff:
-            cached.add(ADMIN)
-        cached = frozenset(cached)
-        user._newsroom_roles = cached
+    cached = set(user.groups.values_list("name", flat=True)) & set(Role.values)
+    if user.is_staff:
+        cached.add(ADMIN)
+    cached = user._newsroom_roles = frozenset(cached)
     return cached
 
 
@@ -36,7 +38,7 @@ def is_admin(user) -> bool:
 
 def sees_approved_only(user) -> bool:
     """True for data consumers (and no one else): they read approved spans only."""
-    return roles(user) <= {Role.CONSUMER}
+    return not can(user, "read_undecided")
 
 
 def _has(user, *names) -> bool:
@@ -57,10 +59,34 @@ def _read_span(user, span=None):
     if _has(user, Role.EDITOR, Role.REVIEWER, ADMIN):
         return None
     if _has(user, Role.CONSUMER):
-        if span is None or span.status == Span.Status.APPROVED:
+        if span is None or span.status == SpanStatus.APPROVED:
             return None
         return _("Data consumers see approved spans only.")
     return _("You need a role to read spans.")
+
+
+def _read_undecided(user, obj=None):
+    if not _has(user, Role.EDITOR, Role.REVIEWER, ADMIN):
+        return _("Data consumers see approved spans only.")
+    return None
+
+
+def _filter_work_status(user, obj=None):
+    # The status of work counts every span, approved or not.
+    if _read_undecided(user):
+        return _(
+            "Data consumers see approved spans only, so the status of work, which "
+            "counts every span, is not theirs to filter on."
+        )
+    return None
+
+
+def _view_stats(user, obj=None):
+    # Editors too: their approval rate and the labels that get rejected most
+    # help them annotate better. Consumers see approved spans only.
+    if not _has(user, Role.EDITOR, Role.REVIEWER, ADMIN):
+        return _("The dashboard is for editors, reviewers and admins.")
+    return None
 
 
 def _write_article(user, article=None):
@@ -83,13 +109,28 @@ def _delete_article(user, article):
     return None
 
 
+def _restore_article(user, article=None):
+    if not is_admin(user):
+        return _("Only admins may restore a deleted article.")
+    return None
+
+
 def _create_span(user, article=None):
     if not _has(user, Role.EDITOR, ADMIN):
         return _("Only editors and admins may annotate articles.")
+    if article is not None and article.is_deleted and not is_admin(user):
+        return _("This article has been deleted.")
     return None
 
 
 def _change_span(user, span):
+    """The author may edit their span whatever its status; an admin any span.
+
+    An edit of an approved or rejected span sends it back to pending
+    (``services.span_update``), so it is reviewed again before anyone exports
+    it; the author need not wait for an admin to fix their own mistake.
+    Deleting an approved span is stricter (``_delete_span``).
+    """
     if is_admin(user):
         return None
     if not _has(user, Role.EDITOR):
@@ -100,10 +141,12 @@ def _change_span(user, span):
 
 
 def _delete_span(user, span):
+    # Deleting discards the review without a new one, so an approved span
+    # stays unless an admin removes it.
     refusal = _change_span(user, span)
     if refusal or is_admin(user):
         return refusal
-    if span.status == Span.Status.APPROVED:
+    if span.status == SpanStatus.APPROVED:
         return _("This span is approved; only an admin may delete it.")
     return None
 
@@ -167,7 +210,11 @@ RULES = {
     "add_article": _write_article,
     "change_article": _write_article,
     "delete_article": _delete_article,
+    "restore_article": _restore_article,
     "read_span": _read_span,
+    "read_undecided": _read_undecided,
+    "filter_work_status": _filter_work_status,
+    "view_stats": _view_stats,
     "add_span": _create_span,
     "change_span": _change_span,
     "delete_span": _delete_span,
@@ -211,6 +258,27 @@ class HasAnyRole(BasePermission):
         return True
 
 
+def writes_need(action: str) -> type[BasePermission]:
+    """Return an API permission: reads pass, writes need ``action``.
+
+    It refuses before the body is validated, so a caller without the right
+    learns nothing from a 400.
+    """
+
+    class WritesNeed(BasePermission):
+        def has_permission(self, request, view):
+            if request.method in SAFE_METHODS:
+                return True
+            refusal = explain(request.user, action)
+            if refusal:
+                self.message = refusal
+                return False
+            return True
+
+    WritesNeed.__name__ = f"WritesNeed_{action}"
+    return WritesNeed
+
+
 class TokenScope(BasePermission):
     """A read-scoped token may only read, plus any view that opts in to it."""
 
@@ -219,10 +287,9 @@ class TokenScope(BasePermission):
     )
 
     def has_permission(self, request, view):
-        from .models import ApiToken
-
-        token = request.auth
-        if not isinstance(token, ApiToken) or token.scope == ApiToken.Scope.WRITE:
+        # Sessions carry no token; tokens carry their scope.
+        scope = getattr(request.auth, "scope", ApiTokenScope.WRITE)
+        if scope == ApiTokenScope.WRITE:
             return True
         if request.method in SAFE_METHODS:
             return True

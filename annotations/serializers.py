@@ -11,8 +11,9 @@ from rest_framework import serializers
 from . import permissions
 from .models import Article, AuditEvent, Dataset, Label, Span
 
-# Offsets fit PostgreSQL's integer column; larger numbers are refused, not a 500.
-MAX_OFFSET = 2**31 - 1
+# Offsets and versions are PostgreSQL integer columns; larger numbers are
+# refused with a 400, not a 500.
+MAX_INTEGER = 2**31 - 1
 SLUG = re.compile(r"[-a-zA-Z0-9_]{1,50}")
 
 
@@ -75,7 +76,11 @@ class ErrorDetailSerializer(serializers.Serializer):
         help_text="Per-field messages; bulk requests key them by item index.",
     )
     current = serializers.DictField(
-        required=False, help_text="On 409: the span as it is now."
+        required=False, help_text="On 409 for a stale span: the span as it is now."
+    )
+    existing_id = serializers.IntegerField(
+        required=False,
+        help_text="On 409 for a duplicate article: the article with the same text.",
     )
 
 
@@ -178,6 +183,17 @@ class ArticleSerializer(RefuseUnknownFields, serializers.ModelSerializer):
         return counts
 
 
+class ArticleCreateSerializer(ArticleSerializer):
+    allow_duplicate = serializers.BooleanField(
+        required=False,
+        write_only=True,
+        help_text="Store the article even if the same text is already stored.",
+    )
+
+    class Meta(ArticleSerializer.Meta):
+        fields = [*ArticleSerializer.Meta.fields, "allow_duplicate"]
+
+
 class ArticleUploadSerializer(serializers.Serializer):
     """Multipart upload: the same fields, with a file instead of ``text``."""
 
@@ -188,6 +204,10 @@ class ArticleUploadSerializer(serializers.Serializer):
     outlet = serializers.CharField(max_length=200, required=False)
     byline = serializers.CharField(max_length=300, required=False)
     published_on = serializers.DateField(required=False)
+    allow_duplicate = serializers.BooleanField(
+        required=False,
+        help_text="Store the article even if the same text is already stored.",
+    )
 
 
 class SpanSerializer(serializers.ModelSerializer):
@@ -232,8 +252,9 @@ class SpanSerializer(serializers.ModelSerializer):
     @extend_schema_field(serializers.IntegerField(allow_null=True))
     def get_source(self, span) -> int | None:
         if hasattr(span, "visible_source_id"):
-            # SpanQuerySet.with_visible_source decided, in the query.
+            # SpanQuerySet.with_visible_source decided, in the query, as for lists.
             return span.visible_source_id
+        # A span just written: only those who may see every span write them.
         request = self.context.get("request")
         if request is None or not permissions.sees_approved_only(request.user):
             return span.source_id
@@ -251,8 +272,9 @@ class ArticleWithSpansSerializer(ArticleSerializer):
         fields = [*ArticleSerializer.Meta.fields, "spans"]
 
 
-# What SpanSerializer reads, as values(): a list endpoint then builds plain
-# dicts instead of running a serializer per row.
+# What SpanSerializer reads, as values() of a queryset that went through
+# SpanQuerySet.with_visible_source: a list endpoint then builds plain dicts
+# instead of running a serializer per row.
 SPAN_VALUES = (
     "id",
     "article_id",
@@ -261,8 +283,7 @@ SPAN_VALUES = (
     "end",
     "text",
     "entity_type",
-    "source_id",
-    "source__status",
+    "visible_source_id",
     "status",
     "version",
     "created_by__username",
@@ -274,12 +295,8 @@ SPAN_VALUES = (
 )
 
 
-def span_rows(rows, *, approved_sources_only: bool = False) -> list[dict]:
-    """Return ``rows`` (dicts of SPAN_VALUES) exactly as SpanSerializer writes them.
-
-    ``approved_sources_only`` (data consumers) leaves out a source they may not
-    read.
-    """
+def span_rows(rows) -> list[dict]:
+    """Return ``rows`` (dicts of SPAN_VALUES) exactly as SpanSerializer writes them."""
     tz = timezone.get_current_timezone()
 
     def moment(value):
@@ -291,9 +308,6 @@ def span_rows(rows, *, approved_sources_only: bool = False) -> list[dict]:
 
     result = []
     for row in rows:
-        source = row["source_id"]
-        if approved_sources_only and row["source__status"] != Span.Status.APPROVED:
-            source = None
         result.append(
             {
                 "id": row["id"],
@@ -303,7 +317,7 @@ def span_rows(rows, *, approved_sources_only: bool = False) -> list[dict]:
                 "end": row["end"],
                 "text": row["text"],
                 "entity_type": row["entity_type"],
-                "source": source,
+                "source": row["visible_source_id"],
                 "status": row["status"],
                 "version": row["version"],
                 "created_by": row["created_by__username"],
@@ -327,9 +341,12 @@ class LabelSlugField(serializers.SlugRelatedField):
 
 
 class _SpanInputFields(RefuseUnknownFields, serializers.Serializer):
+    # What the API shows of a span; those this serializer writes pass first.
+    read_only_names = tuple(SpanSerializer.Meta.fields)
+
     label = LabelSlugField(slug_field="slug", queryset=Label.objects.all())
-    start = StrictIntegerField(min_value=0, max_value=MAX_OFFSET)
-    end = StrictIntegerField(min_value=1, max_value=MAX_OFFSET)
+    start = StrictIntegerField(min_value=0, max_value=MAX_INTEGER)
+    end = StrictIntegerField(min_value=1, max_value=MAX_INTEGER)
     text = serializers.CharField(
         required=False,
         allow_blank=True,
@@ -354,17 +371,6 @@ class _SpanInputFields(RefuseUnknownFields, serializers.Serializer):
 
 
 class SpanCreateSerializer(_SpanInputFields):
-    read_only_names = (
-        "id",
-        "status",
-        "version",
-        "created_by",
-        "reviewed_by",
-        "reviewed_at",
-        "rejection_reason",
-        "created_at",
-        "updated_at",
-    )
     article = serializers.PrimaryKeyRelatedField(queryset=Article.objects.none())
 
     def __init__(self, *args, **kwargs):
@@ -375,21 +381,10 @@ class SpanCreateSerializer(_SpanInputFields):
 
 
 class SpanUpdateSerializer(_SpanInputFields):
-    read_only_names = (
-        "id",
-        "article",
-        "status",
-        "created_by",
-        "reviewed_by",
-        "reviewed_at",
-        "rejection_reason",
-        "created_at",
-        "updated_at",
-    )
     version = StrictIntegerField(
         required=False,
         min_value=1,
-        max_value=MAX_OFFSET,
+        max_value=MAX_INTEGER,
         help_text="The version you edited; a stale one gets 409.",
     )
 
@@ -402,7 +397,7 @@ class SpanUpdateSerializer(_SpanInputFields):
 class ApproveSerializer(serializers.Serializer):
     version = serializers.IntegerField(
         min_value=1,
-        max_value=MAX_OFFSET,
+        max_value=MAX_INTEGER,
         help_text="The span's version as you saw it; a stale one gets 409.",
     )
 

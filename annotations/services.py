@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 from django.conf import settings
+from django.contrib.auth.forms import AdminUserCreationForm
+from django.contrib.auth.models import Group
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -19,6 +21,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from . import bulk
+from . import text as text_utils
+from .choices import Role
 from .models import (
     ApiToken,
     Article,
@@ -28,7 +32,8 @@ from .models import (
     Span,
     attach_co_annotators,
 )
-from .permissions import can, is_admin, require
+from .permissions import ADMIN, can, is_admin, require
+from .permissions import roles as user_roles
 
 ARTICLE_EDITABLE = {
     "title",
@@ -43,7 +48,15 @@ DUPLICATE = gettext_lazy(
     "This article already has a span with this label at these offsets."
 )
 SPAN_EDITABLE = {"label", "start", "end", "text", "entity_type", "source"}
-_DECISION_FIELDS = ("status", "rejection_reason", "reviewed_by", "reviewed_at")
+# What a decision sets, and an edit resets.
+SPAN_REVIEW_FIELDS = [
+    "status",
+    "reviewed_by",
+    "reviewed_at",
+    "rejection_reason",
+    "updated_at",
+]
+ROLE_NAMES = frozenset({*Role.values, ADMIN})
 
 
 class Conflict(Exception):
@@ -55,6 +68,65 @@ class Conflict(Exception):
         self.span = span
 
 
+class DuplicateArticle(Exception):
+    """The text is the same as that of an article the uploader can open.
+
+    ``existing`` is that article (the oldest, if there are several).
+    """
+
+    def __init__(self, existing: Article):
+        self.existing = existing
+        self.message = _(
+            "This text is identical to article %(id)d, “%(title)s”, uploaded by "
+            "%(user)s on %(date)s."
+        ) % {
+            "id": existing.pk,
+            "title": existing.title,
+            "user": existing.uploaded_by.get_username(),
+            "date": date_format(timezone.localtime(existing.created_at)),
+        }
+        super().__init__(self.message)
+
+
+def _audit(user, action: str, obj, *, before=None, after=None) -> AuditEvent:
+    """Record ``action`` on ``obj`` by ``user``, filed under its article if any."""
+    if isinstance(obj, Article):
+        article_id = obj.pk
+    else:
+        article_id = getattr(obj, "article_id", None)
+    return AuditEvent.record(
+        actor=user,
+        action=action,
+        obj=obj,
+        before=before,
+        after=after,
+        article_id=article_id,
+    )
+
+
+def _known_fields(given, allowed) -> None:
+    # A programming error, not bad input: callers pass what their forms hold.
+    unknown = set(given) - set(allowed)
+    if unknown:
+        raise TypeError(f"Unknown fields: {sorted(unknown)}")
+
+
+def _save_new(obj, user) -> None:
+    """Validate, save and audit a new ``obj``."""
+    obj.full_clean()
+    obj.save()
+    _audit(user, AuditEvent.Action.CREATE, obj, after=obj.snapshot())
+
+
+def _save_changes(obj, user, before: dict) -> None:
+    """Validate ``obj``; save and audit it if it differs from ``before``."""
+    obj.full_clean()
+    after = obj.snapshot()
+    if after != before:
+        obj.save()
+        _audit(user, AuditEvent.Action.UPDATE, obj, before=before, after=after)
+
+
 def _validation_error(**errors):
     return ValidationError(errors)
 
@@ -62,23 +134,80 @@ def _validation_error(**errors):
 # Articles
 
 
+def _same_text(user, hashes):
+    """Return the articles ``user`` can open whose text has one of ``hashes``."""
+    return (
+        Article.objects.visible_to(user)
+        .filter(text_sha256__in=hashes)
+        .select_related("uploaded_by")
+        .order_by("pk")
+    )
+
+
+def article_repeats(*, user, text_hashes: list[str]) -> dict[int, str]:
+    """Say, by index, which of a list of new texts repeat one ``user`` can open,
+    or an earlier text of the same list (the API's bulk create).
+    """
+    stored = {}
+    for article in _same_text(user, set(text_hashes)):
+        stored.setdefault(article.text_sha256, article)  # the oldest
+    repeats, first = {}, {}
+    for index, digest in enumerate(text_hashes):
+        if digest in stored:
+            repeats[index] = DuplicateArticle(stored[digest]).message
+        elif digest in first:
+            repeats[index] = _("This text is the same as that of item %(index)d.") % {
+                "index": first[digest]
+            }
+        else:
+            first[digest] = index
+    return repeats
+
+
+def article_duplicates(*, user, texts, limit: int = 5) -> list[Article]:
+    """Return the articles ``user`` can open whose text is one of ``texts``.
+
+    Oldest first, at most ``limit``: the check ``article_create`` makes, for
+    a page that warns before saving (the upload preview asks about the whole
+    text and the paragraphs kept). Raise ValidationError if a text cannot be
+    stored at all.
+    """
+    hashes = {
+        text_utils.sha256_hex(text_utils.canonicalize(text)) for text in texts if text
+    }
+    return list(_same_text(user, hashes)[:limit]) if hashes else []
+
+
+def article_duplicate_of(*, user, text: str | bytes) -> Article | None:
+    """Return the oldest article ``user`` can open with ``text``, or None."""
+    found = article_duplicates(user=user, texts=[text], limit=1)
+    return found[0] if found else None
+
+
 @transaction.atomic
-def article_create(*, user, title: str, text: str | bytes, **fields) -> Article:
+def article_create(
+    *,
+    user,
+    title: str,
+    text: str | bytes,
+    allow_duplicate: bool = False,
+    **fields,
+) -> Article:
+    """Store a new article.
+
+    Raise DuplicateArticle if ``user`` can already open an article with the
+    same canonical text, unless ``allow_duplicate``: uploading a story twice is
+    usually a mistake, and two copies split its annotations.
+    """
     require(user, "add_article")
-    unknown = set(fields) - ARTICLE_EDITABLE
-    if unknown:
-        raise TypeError(f"Unknown article fields: {sorted(unknown)}")
+    _known_fields(fields, ARTICLE_EDITABLE)
     article = Article(title=title, uploaded_by=user, **fields)
     article.set_text(text)
-    article.full_clean()
-    article.save()
-    AuditEvent.record(
-        actor=user,
-        action=AuditEvent.Action.CREATE,
-        obj=article,
-        after=article.snapshot(),
-        article_id=article.pk,
-    )
+    if not allow_duplicate:
+        existing = _same_text(user, [article.text_sha256]).first()
+        if existing is not None:
+            raise DuplicateArticle(existing)
+    _save_new(article, user)
     return article
 
 
@@ -86,9 +215,7 @@ def article_create(*, user, title: str, text: str | bytes, **fields) -> Article:
 def article_update(*, article: Article, user, **changes) -> Article:
     """Apply ``changes``; the text may change only while the article has no spans."""
     require(user, "change_article", article)
-    unknown = set(changes) - ARTICLE_EDITABLE
-    if unknown:
-        raise TypeError(f"Unknown article fields: {sorted(unknown)}")
+    _known_fields(changes, ARTICLE_EDITABLE)
     # The lock orders this edit against a span being created at the same moment.
     article = Article.objects.select_for_update().get(pk=article.pk)
     before = article.snapshot()
@@ -96,18 +223,7 @@ def article_update(*, article: Article, user, **changes) -> Article:
         article.set_text(changes.pop("text"))
     for name, value in changes.items():
         setattr(article, name, value)
-    article.full_clean()
-    after = article.snapshot()
-    if after != before:
-        article.save()
-        AuditEvent.record(
-            actor=user,
-            action=AuditEvent.Action.UPDATE,
-            obj=article,
-            before=before,
-            after=after,
-            article_id=article.pk,
-        )
+    _save_changes(article, user, before)
     return article
 
 
@@ -117,24 +233,30 @@ def article_delete(*, article: Article, user) -> None:
     require(user, "delete_article", article)
     before = article.snapshot()
     if is_admin(user):
-        AuditEvent.record(
-            actor=user,
-            action=AuditEvent.Action.DELETE,
-            obj=article,
-            before=before,
-            article_id=article.pk,
-        )
+        _audit(user, AuditEvent.Action.DELETE, article, before=before)
         article.delete()
         return
     article.soft_delete()
-    AuditEvent.record(
-        actor=user,
-        action=AuditEvent.Action.DELETE,
-        obj=article,
-        before=before,
-        after=article.snapshot(),
-        article_id=article.pk,
+    _audit(
+        user, AuditEvent.Action.DELETE, article, before=before, after=article.snapshot()
     )
+
+
+@transaction.atomic
+def article_restore(*, article: Article, user) -> Article:
+    """Bring back a soft-deleted article; restoring a live one changes nothing."""
+    require(user, "restore_article", article)
+    article = Article.objects.select_for_update().get(pk=article.pk)
+    if not article.is_deleted:
+        return article
+    before = article.snapshot()
+    article.is_deleted = False
+    article.deleted_at = None
+    article.save(update_fields=["is_deleted", "deleted_at", "updated_at"])
+    _audit(
+        user, AuditEvent.Action.UPDATE, article, before=before, after=article.snapshot()
+    )
+    return article
 
 
 # Spans
@@ -232,9 +354,11 @@ def span_create(
     entity_type: str | None = None,
     source: Span | None = None,
 ) -> Span:
-    require(user, "add_span", article)
+    require(user, "add_span")
+    # The lock orders this span against an edit of the text or a delete; the
+    # article's state is checked once it is held.
     article = Article.objects.select_for_update().get(pk=article.pk)
-    require(user, "change_article", article)
+    require(user, "add_span", article)
     span = Span(
         article=article,
         label=label,
@@ -252,14 +376,35 @@ def span_create(
     except IntegrityError:
         raise _validation_error(__all__=DUPLICATE) from None
     # The page offers to undo this very event.
-    span.audit_event = AuditEvent.record(
-        actor=user,
-        action=AuditEvent.Action.CREATE,
-        obj=span,
-        after=span.snapshot(),
-        article_id=article.pk,
+    span.audit_event = _audit(
+        user, AuditEvent.Action.CREATE, span, after=span.snapshot()
     )
     return span
+
+
+def _relabel(span: Span, changes: dict) -> None:
+    """Drop what the span's new label cannot carry, unless ``changes`` sets it.
+
+    An entity type belongs to entities and a source to the other labels, so a
+    relabelled span loses the one that no longer fits (the audit event keeps
+    it); a value sent with the new label is checked like any other. An entity
+    that other spans cite as their source must stay an entity.
+    """
+    if span.label.is_entity:
+        if "source" not in changes:
+            span.source = None
+        return
+    if "entity_type" not in changes:
+        span.entity_type = None
+    cited_by = span.attributed_spans.count()
+    if cited_by:
+        raise _validation_error(
+            label=_(
+                "This entity is the source of %(n)d other spans; it must stay an "
+                "entity. Change their source first."
+            )
+            % {"n": cited_by}
+        )
 
 
 @transaction.atomic
@@ -268,9 +413,7 @@ def span_update(*, span: Span, user, version: int | None = None, **changes) -> S
 
     ``version``, when given, must be the span's current version (else Conflict).
     """
-    unknown = set(changes) - SPAN_EDITABLE
-    if unknown:
-        raise TypeError(f"Unknown span fields: {sorted(unknown)}")
+    _known_fields(changes, SPAN_EDITABLE)
     span = _lock_span(span)
     require(user, "change_span", span)
     if version is not None and version != span.version:
@@ -279,17 +422,8 @@ def span_update(*, span: Span, user, version: int | None = None, **changes) -> S
     expected_version = span.version
     for name, value in changes.items():
         setattr(span, name, value)
-    if "label" in changes and not span.label.is_entity:
-        if "entity_type" not in changes:
-            span.entity_type = None
-        if span.attributed_spans.exists():
-            raise _validation_error(
-                label=_(
-                    "This entity is the source of %(n)d other spans; it must stay an "
-                    "entity. Change their source first."
-                )
-                % {"n": span.attributed_spans.count()}
-            )
+    if "label" in changes:
+        _relabel(span, changes)
     if ("start" in changes or "end" in changes) and "text" not in changes:
         span.text = ""
     span.entity_type = span.entity_type or None
@@ -304,35 +438,13 @@ def span_update(*, span: Span, user, version: int | None = None, **changes) -> S
         span.rejection_reason = ""
     span.version += 1
     span.updated_at = timezone.now()
-    _save_span(
-        span,
-        expected_version,
-        [
-            "label",
-            "start",
-            "end",
-            "text",
-            "entity_type",
-            "source",
-            "status",
-            "reviewed_by",
-            "reviewed_at",
-            "rejection_reason",
-            "updated_at",
-        ],
-    )
+    _save_span(span, expected_version, [*SPAN_EDITABLE, *SPAN_REVIEW_FIELDS])
     after = span.snapshot()
-    reshaped = any(before[key] != after[key] for key in ("label", "start", "end"))
-    if reshaped and user.pk != span.created_by_id:
+    if _reshaped(before, after) and user.pk != span.created_by_id:
         # What a reviewer decides on is now partly theirs (four-eyes).
         span.co_annotators.add(user)
-    span.audit_event = AuditEvent.record(
-        actor=user,
-        action=AuditEvent.Action.UPDATE,
-        obj=span,
-        before=before,
-        after=after,
-        article_id=span.article_id,
+    span.audit_event = _audit(
+        user, AuditEvent.Action.UPDATE, span, before=before, after=after
     )
     return span
 
@@ -351,13 +463,7 @@ def span_delete(*, span: Span, user) -> AuditEvent:
             )
             % {"n": cited_by}
         )
-    event = AuditEvent.record(
-        actor=user,
-        action=AuditEvent.Action.DELETE,
-        obj=span,
-        before=span.snapshot(),
-        article_id=span.article_id,
-    )
+    event = _audit(user, AuditEvent.Action.DELETE, span, before=span.snapshot())
     span.delete()
     return event
 
@@ -400,6 +506,12 @@ def _put_back(span: Span, snapshot: dict) -> None:
     )
 
 
+def _reshaped(before: dict | None, after: dict | None) -> bool:
+    """Return whether an edit changed the label or the offsets (four-eyes)."""
+    before, after = before or {}, after or {}
+    return any(before.get(key) != after.get(key) for key in ("label", "start", "end"))
+
+
 def _reshapers(span: Span) -> set[int]:
     """Return who, besides its author, changed the span's label or offsets."""
     edits = AuditEvent.objects.for_object(span).filter(
@@ -408,11 +520,7 @@ def _reshapers(span: Span) -> set[int]:
     return {
         event.actor_id
         for event in edits
-        if event.actor_id != span.created_by_id
-        and any(
-            (event.before or {}).get(key) != (event.after or {}).get(key)
-            for key in ("label", "start", "end")
-        )
+        if event.actor_id != span.created_by_id and _reshaped(event.before, event.after)
     }
 
 
@@ -455,14 +563,9 @@ def span_undo(*, user, event: AuditEvent) -> tuple[Span | None, AuditEvent]:
         _validate_span(span)
         span.version += 1
         span.updated_at = timezone.now()
-        _save_span(span, expected, [*SPAN_EDITABLE, *_DECISION_FIELDS, "updated_at"])
-        return span, AuditEvent.record(
-            actor=user,
-            action=AuditEvent.Action.UPDATE,
-            obj=span,
-            before=before,
-            after=span.snapshot(),
-            article_id=span.article_id,
+        _save_span(span, expected, [*SPAN_EDITABLE, *SPAN_REVIEW_FIELDS])
+        return span, _audit(
+            user, AuditEvent.Action.UPDATE, span, before=before, after=span.snapshot()
         )
     return _span_restore(user=user, event=event)
 
@@ -478,7 +581,6 @@ def _span_restore(*, user, event: AuditEvent) -> tuple[Span, AuditEvent]:
     if article is None:
         raise _validation_error(__all__=_("The span's article no longer exists."))
     require(user, "add_span", article)
-    require(user, "change_article", article)
     created = (
         AuditEvent.objects.filter(
             object_type="span",
@@ -505,16 +607,10 @@ def _span_restore(*, user, event: AuditEvent) -> tuple[Span, AuditEvent]:
         raise _validation_error(__all__=DUPLICATE) from None
     # Deleting the span dropped its co-annotators; the trail still names them.
     span.co_annotators.set(_reshapers(span))
-    return span, AuditEvent.record(
-        actor=user,
-        action=AuditEvent.Action.CREATE,
-        obj=span,
-        after=span.snapshot(),
-        article_id=article.pk,
-    )
+    return span, _audit(user, AuditEvent.Action.CREATE, span, after=span.snapshot())
 
 
-def _decide(*, span: Span, user, version, status: str, reason: str = "") -> Span:
+def _span_decide(*, span: Span, user, version, status: str, reason: str = "") -> Span:
     if version is None:
         raise _validation_error(
             version=_("Send the span's current version to decide on it.")
@@ -530,30 +626,19 @@ def _decide(*, span: Span, user, version, status: str, reason: str = "") -> Span
     span.reviewed_at = timezone.now()
     span.updated_at = span.reviewed_at
     span.version += 1
-    _save_span(
-        span,
-        version,
-        ["status", "rejection_reason", "reviewed_by", "reviewed_at", "updated_at"],
-    )
-    AuditEvent.record(
-        actor=user,
-        action=(
-            AuditEvent.Action.APPROVE
-            if status == Span.Status.APPROVED
-            else AuditEvent.Action.REJECT
-        ),
-        obj=span,
-        before=before,
-        after=span.snapshot(),
-        article_id=span.article_id,
-    )
+    _save_span(span, version, SPAN_REVIEW_FIELDS)
+    approved = status == Span.Status.APPROVED
+    action = AuditEvent.Action.APPROVE if approved else AuditEvent.Action.REJECT
+    _audit(user, action, span, before=before, after=span.snapshot())
     return span
 
 
 @transaction.atomic
 def span_approve(*, span: Span, user, version: int | None) -> Span:
     """Approve the span if ``version`` is current; raise Conflict otherwise."""
-    return _decide(span=span, user=user, version=version, status=Span.Status.APPROVED)
+    return _span_decide(
+        span=span, user=user, version=version, status=Span.Status.APPROVED
+    )
 
 
 @transaction.atomic
@@ -562,13 +647,170 @@ def span_reject(*, span: Span, user, version: int | None, reason: str) -> Span:
     reason = (reason or "").strip()
     if not reason:
         raise _validation_error(reason=_("Give a reason for rejecting the span."))
-    return _decide(
+    return _span_decide(
         span=span,
         user=user,
         version=version,
         status=Span.Status.REJECTED,
         reason=reason,
     )
+
+
+# Labels
+
+
+@transaction.atomic
+def label_create(*, user, **fields) -> Label:
+    require(user, "manage")
+    _known_fields(fields, Label.editable_fields())
+    label = Label(**fields)
+    _save_new(label, user)
+    return label
+
+
+@transaction.atomic
+def label_update(*, label: Label, user, **changes) -> Label:
+    """Apply ``changes``; the slug of a label in use never changes."""
+    require(user, "manage")
+    _known_fields(changes, Label.editable_fields())
+    label = Label.objects.select_for_update().get(pk=label.pk)
+    before = label.snapshot()
+    for name, value in changes.items():
+        setattr(label, name, value)
+    if label.slug != before["slug"] and label.spans.exists():
+        # Exports, imports, API filters and the audit trail name labels by slug.
+        raise _validation_error(
+            slug=_(
+                "The label %(name)s is used by spans, so its slug stays "
+                "%(slug)s: exports, imports and the history refer to it."
+            )
+            % {"name": before["name"], "slug": before["slug"]}
+        )
+    _save_changes(label, user, before)
+    return label
+
+
+@transaction.atomic
+def label_delete(*, label: Label, user) -> None:
+    """Delete a label no span uses."""
+    require(user, "manage")
+    label = Label.objects.select_for_update().get(pk=label.pk)
+    used = label.spans.count()
+    if used:
+        raise _validation_error(
+            __all__=_(
+                "The label %(name)s is used by %(n)d spans and cannot be deleted."
+            )
+            % {"name": label.name, "n": used}
+        )
+    _audit(user, AuditEvent.Action.DELETE, label, before=label.snapshot())
+    label.delete()
+
+
+# Users and roles
+
+
+def _apply_roles(target, roles) -> None:
+    """Give ``target`` exactly ``roles``: groups, and staff rights for "admin"."""
+    target.groups.set(Group.objects.filter(name__in=set(roles) & set(Role.values)))
+    admin = ADMIN in roles
+    if target.is_staff != admin or target.is_superuser != admin:
+        target.is_staff = target.is_superuser = admin
+        target.save(update_fields=["is_staff", "is_superuser"])
+    # permissions.roles() caches the answer on the user object.
+    target._newsroom_roles = None
+
+
+def _check_roles(roles) -> list[str]:
+    unknown = set(roles) - ROLE_NAMES
+    if unknown:
+        raise _validation_error(
+            roles=_("Unknown roles: %(roles)s. Choose from %(known)s.")
+            % {
+                "roles": ", ".join(sorted(unknown)),
+                "known": ", ".join(sorted(ROLE_NAMES)),
+            }
+        )
+    return sorted(set(roles))
+
+
+@transaction.atomic
+def user_set_roles(*, target, user, roles) -> list[str]:
+    """Give ``target`` exactly ``roles`` (editor, reviewer, consumer, admin).
+
+    Return the roles now held. An admin may not drop their own admin role:
+    another admin must, so there is always someone left to manage users.
+    """
+    require(user, "manage")
+    roles = _check_roles(roles)
+    before = sorted(user_roles(target))
+    if target.pk == user.pk and ADMIN in before and ADMIN not in roles:
+        raise _validation_error(
+            roles=_("You cannot drop your own admin role; ask another admin.")
+        )
+    if roles != before:
+        _apply_roles(target, roles)
+        _audit(
+            user,
+            AuditEvent.Action.UPDATE,
+            target,
+            before={"roles": before},
+            after={"roles": roles},
+        )
+    return roles
+
+
+def _user_creation_form(username: str, password: str | None):
+    # The admin's own form: the same username rules (characters, length, taken
+    # regardless of case) and password rules, with the same messages, whichever
+    # way an account is made.
+    data = {"username": username, "usable_password": "false"}
+    if password is not None:
+        data.update(password1=password, password2=password, usable_password="true")
+    form = AdminUserCreationForm(data=data)
+    form.is_valid()
+    return form
+
+
+def user_check_username(*, username: str) -> None:
+    """Raise ValidationError (on ``username``) if no new user may take the name."""
+    errors = _user_creation_form(username, None).errors
+    if "username" in errors:
+        raise _validation_error(username=list(errors["username"]))
+
+
+@transaction.atomic
+def user_create(*, username: str, roles, password: str, email: str = ""):
+    """Create a user with ``roles``, from the command line (no acting user).
+
+    Raise ValidationError, on ``username``, ``password`` or ``roles``, for a
+    name or a password the admin's user form refuses, or an unknown role.
+    """
+    roles = _check_roles(roles)
+    form = _user_creation_form(username, password)
+    if form.errors:
+        problems = {name: list(errors) for name, errors in form.errors.items()}
+        refused = {"username": problems.pop("username", [])}
+        # password1, password2 or the whole form: all about the password.
+        refused["password"] = [
+            message for each in problems.values() for message in each
+        ]
+        raise _validation_error(
+            **{key: value for key, value in refused.items() if value}
+        )
+    target = form.save(commit=False)
+    target.email = email
+    target.full_clean()
+    target.save()
+    _apply_roles(target, roles)
+    # No acting user: whoever runs manage.py.
+    _audit(
+        None,
+        AuditEvent.Action.CREATE,
+        target,
+        after={"username": target.get_username(), "roles": roles},
+    )
+    return target
 
 
 # API tokens
@@ -607,6 +849,15 @@ class PendingApproval(NamedTuple):
     approved: list
     left_own: int
     left_untyped: int
+
+
+@transaction.atomic
+def api_token_revoke(*, token: ApiToken, user) -> ApiToken:
+    """Revoke one of ``user``'s own tokens; revoking twice changes nothing."""
+    if token.user_id != user.pk:
+        raise PermissionDenied(_("This token belongs to someone else."))
+    token.revoke()
+    return token
 
 
 @transaction.atomic

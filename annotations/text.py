@@ -17,7 +17,6 @@ from django.utils.translation import gettext as _
 _NEWLINES = re.compile(r"\r\n?")
 # Code points PostgreSQL cannot store in text, or that no editor means to type.
 _FORBIDDEN = re.compile(r"[\x00\ud800-\udfff]")
-FORBIDDEN = _FORBIDDEN
 
 
 def decode_utf8(data: bytes) -> str:
@@ -46,31 +45,25 @@ def canonicalize(raw: str | bytes) -> str:
     trimmed at both ends. Refuse NUL characters and unpaired surrogates.
     """
     text = decode_utf8(raw) if isinstance(raw, bytes) else raw
-    match = _FORBIDDEN.search(text)
-    if match:
-        raise ValidationError(
-            _(
-                "The text contains the character U+%(code)04X at position %(pos)d, "
-                "which cannot be stored. Remove it and try again."
-            )
-            % {"code": ord(match.group()), "pos": match.start()},
-            code="invalid_character",
-        )
+    check_storable(text, name=_("The text"))
     text = _NEWLINES.sub("\n", text)
     text = unicodedata.normalize("NFC", text)
     return text.strip()
 
 
-def check_storable(value: str) -> None:
-    """Refuse NUL characters and unpaired surrogates, which no database stores."""
+def check_storable(value: str, *, name: str) -> None:
+    """Refuse NUL characters and unpaired surrogates, which no database stores.
+
+    ``name`` says what ``value`` is (a field's name, "The text") in the message.
+    """
     match = _FORBIDDEN.search(value)
     if match:
         raise ValidationError(
             _(
-                "The character U+%(code)04X at position %(pos)d cannot be stored. "
-                "Remove it and try again."
+                "%(name)s contains the character U+%(code)04X at position %(pos)d, "
+                "which cannot be stored. Remove it and try again."
             )
-            % {"code": ord(match.group()), "pos": match.start()},
+            % {"name": name, "code": ord(match.group()), "pos": match.start()},
             code="invalid_character",
         )
 
@@ -238,3 +231,49 @@ def _describe(run: str) -> str:
         for char in run
     )
     return f"“{names}”"
+
+
+# Combining marks (accents) once letters are decomposed.
+_COMBINING = re.compile(
+    "[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]"
+)
+# Letters no decomposition takes apart; PostgreSQL's unaccent rules spell them so.
+_UNACCENTED_LETTERS = str.maketrans(
+    {
+        "Æ": "AE",
+        "æ": "ae",
+        "Œ": "OE",
+        "œ": "oe",
+        "ß": "ss",
+        "Ø": "O",
+        "ø": "o",
+        "Ł": "L",
+        "ł": "l",
+        "Đ": "D",
+        "đ": "d",
+        "Ð": "D",
+        "ð": "d",
+        "Þ": "TH",
+        "þ": "th",
+        "Ħ": "H",
+        "ħ": "h",
+        "ı": "i",
+    }
+)
+
+
+def fold_accents(text: str) -> str:
+    """Return ``text`` without accents, as PostgreSQL's ``unaccent`` does.
+
+    "Développement" → "Developpement", "œuvre" → "oeuvre". Search folds both
+    the query and the stored text, so "developpement" finds "développement".
+    """
+    if text.isascii():
+        return text
+    decomposed = unicodedata.normalize("NFKD", text)
+    return _COMBINING.sub("", decomposed).translate(_UNACCENTED_LETTERS)
+
+
+def excerpt(text: str, length: int) -> str:
+    """Return ``text`` cut to ``length`` code points, ending in "…" when cut."""
+    return text if len(text) <= length else text[: length - 1] + "…"

@@ -3,11 +3,9 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_not_required, login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Exists, OuterRef
 from django.http import Http404, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -15,15 +13,28 @@ from django.utils import timezone, translation
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.timesince import timesince
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, ngettext, pgettext_lazy
+from django.utils.translation import ngettext, pgettext_lazy
 from django.views import i18n
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HttpResponseClientRedirect, reswap, retarget
 
-from . import datasets, exports, forms, furniture, permissions, services, stats
+from . import (
+    charts,
+    datasets,
+    exports,
+    filters,
+    forms,
+    furniture,
+    history,
+    label_colours,
+    permissions,
+    services,
+    stats,
+)
 from . import text as text_utils
+from .choices import Role
 from .middleware import saved_language
 from .models import (
     ENTITY_SLUG,
@@ -32,7 +43,6 @@ from .models import (
     AuditEvent,
     Dataset,
     Label,
-    Role,
     Span,
     attach_co_annotators,
 )
@@ -108,12 +118,6 @@ def _get_span(request, article, span_pk, *, action) -> Span:
     return span
 
 
-def _sees_undecided(user) -> bool:
-    # Data consumers see approved spans only; counting the others would only
-    # tell them of spans they cannot open.
-    return permissions.can(user, "add_span") or permissions.can(user, "review_span")
-
-
 def _messages_of(error: ValidationError) -> str:
     return " ".join(error.messages)
 
@@ -125,35 +129,14 @@ def _url_pattern(name: str) -> str:
 
 # Label colours
 
-_SAFE_SLUG = re.compile(r"[-a-zA-Z0-9_]+")
-_SAFE_COLOUR = re.compile(r"#[0-9a-fA-F]{6}")
-
-
-def _label_rules(labels) -> str:
-    # Slugs and colours are validated on save; checked again since this is CSS.
-    return "".join(
-        f'[data-label="{label.slug}"],[data-label-slug="{label.slug}"]'
-        f"{{--c:{label.colour}}}\n"
-        for label in labels
-        if _SAFE_SLUG.fullmatch(label.slug) and _SAFE_COLOUR.fullmatch(label.colour)
-    )
-
-
-def _label_styles_url(labels) -> str:
-    """Return the label stylesheet's URL, named after its content so that a
-    browser keeps it until an admin changes a label.
-    """
-    version = text_utils.sha256_hex(_label_rules(labels))[:12]
-    return f"{reverse('annotations:label_styles')}?v={version}"
-
 
 @require_GET
 @login_required
 def label_styles(request):
     """Serve each label's colour as CSS (no inline style: the CSP forbids it)."""
     labels = list(Label.objects.all())
-    response = HttpResponse(_label_rules(labels), content_type="text/css")
-    if request.GET.get("v") == _label_styles_url(labels).rsplit("=", 1)[1]:
+    response = HttpResponse(label_colours.stylesheet(labels), content_type="text/css")
+    if request.GET.get("v") == label_colours.version(labels):
         response["Cache-Control"] = "private, max-age=31536000, immutable"
     else:
         response["Cache-Control"] = "private, no-cache"
@@ -170,37 +153,13 @@ def article_list(request):
     user = request.user
     if not permissions.can(user, "read_article"):
         return render(request, "annotations/article_list.html", {"no_role": True})
-    articles = Article.objects.visible_to(user)
     spans = Span.objects.visible_to(user)
-    labels = list(Label.objects.all())
-    form = forms.ArticleFilterForm(
-        request.GET,
-        languages=articles.order_by("language")
-        .values_list("language", flat=True)
-        .distinct(),
-        uploaders=get_user_model()
-        .objects.filter(articles__in=articles)
-        .order_by("username")
-        .values_list("username", flat=True)
-        .distinct(),
-        labels=labels,
-        # Consumers see approved spans only; the work status counts every span.
-        work_status=not permissions.sees_approved_only(user),
+    found = filters.ArticleListFilter(
+        request.GET, Article.objects.visible_to(user), request=request
     )
-    if form.is_valid():
-        wanted = form.cleaned_data
-        articles = articles.search(wanted["q"])
-        if wanted["language"]:
-            articles = articles.filter(language=wanted["language"])
-        if wanted["uploader"]:
-            articles = articles.filter(uploaded_by__username=wanted["uploader"])
-        if wanted["label"]:
-            articles = articles.with_label(wanted["label"], spans=spans)
-    else:
-        # A stale shared link (say, a language nobody writes in any more).
-        articles = articles.none()
-    if form.is_valid() and form.cleaned_data.get("status"):
-        articles = articles.filter_work_status(form.cleaned_data["status"])
+    # A stale shared link (say, a language nobody writes in any more) finds
+    # nothing, and the page says which filter is wrong.
+    articles = found.qs if found.is_valid() else found.queryset.none()
     # Page through ids first, then count spans for the page's rows only: with an
     # OFFSET, PostgreSQL would otherwise count spans for every row it skips.
     ids = articles.order_by("-created_at", "-id").values_list("pk", flat=True)
@@ -215,10 +174,11 @@ def article_list(request):
     )
     page.object_list = [rows[pk] for pk in page.object_list]
     context = {
-        "form": form,
+        "filter": found,
         "page": page,
-        "is_filtered": any(request.GET.get(name) for name in form.fields),
-        "sees_undecided": _sees_undecided(user),
+        "is_filtered": any(request.GET.get(name) for name in found.filters),
+        # Consumers are told of approved spans only.
+        "sees_undecided": permissions.can(user, "read_undecided"),
     }
     template_name = "annotations/article_list.html"
     if _wants_fragment(request):
@@ -227,17 +187,6 @@ def article_list(request):
 
 
 # Upload
-
-
-def _same_text(user, *texts):
-    """Return the visible articles whose text is one of ``texts`` (the upload warning)."""
-    hashes = {text_utils.sha256_hex(text) for text in texts if text}
-    return list(
-        Article.objects.visible_to(user)
-        .filter(text_sha256__in=hashes)
-        .only("pk", "title")
-        .order_by("pk")[:5]
-    )
 
 
 def _upload_preview(request, form, *, keep=None) -> dict:
@@ -259,7 +208,7 @@ def _upload_preview(request, form, *, keep=None) -> dict:
         "dropped": len(found) - len(keep),
         "characters": len(kept),
         "file_name": file.name if file else "",
-        "same_text": _same_text(request.user, full, kept),
+        "same_text": services.article_duplicates(user=request.user, texts=[full, kept]),
         "found": found,
     }
 
@@ -273,7 +222,8 @@ def _choosing_form(form, preview) -> forms.ArticleForm:
         previewed=text_utils.sha256_hex(form.full_text),
         title=data.get("title")
         or form.title_hint
-        or furniture.headline(preview["found"]),
+        or furniture.headline(preview["found"])
+        or form.upload_title,
         byline=data.get("byline") or furniture.byline(preview["found"]),
     )
     return forms.ArticleForm(initial=initial, choosing=True)
@@ -284,14 +234,18 @@ def _choosing_form(form, preview) -> forms.ArticleForm:
 @vary_on_headers("HX-Request")
 def article_new(request):
     permissions.require(request.user, "add_article")
-    context = {"preview": None, "language_codes": forms.COMMON_LANGUAGES}
+    context = {
+        "preview": None,
+        "duplicate": None,
+        "language_codes": forms.COMMON_LANGUAGES,
+    }
     if request.method == "POST":
         action = request.POST.get("action")
         choosing = bool(request.POST.get("previewed"))
         form = forms.ArticleForm(
             request.POST,
             request.FILES,
-            require_title=action == "save",
+            require_title=action in ("save", "save_duplicate"),
             choosing=choosing,
         )
         valid = form.is_valid()
@@ -305,8 +259,16 @@ def article_new(request):
         elif valid:
             try:
                 article = services.article_create(
-                    user=request.user, **form.article_fields()
+                    user=request.user,
+                    # The second click, once the page has shown the duplicate.
+                    allow_duplicate=action == "save_duplicate",
+                    **form.article_fields(),
                 )
+            except services.DuplicateArticle as duplicate:
+                context["duplicate"] = duplicate.existing
+                if not choosing:
+                    # The text as stored, so a file need not be chosen again.
+                    form = forms.ArticleForm(initial=form.article_fields())
             except ValidationError as error:
                 form.add_error(None, error)
             else:
@@ -334,10 +296,6 @@ def article_new(request):
 
 
 # Annotate
-
-
-def _excerpt(text: str, length: int) -> str:
-    return text if len(text) <= length else text[: length - 1] + "…"
 
 
 def _workspace(
@@ -368,13 +326,12 @@ def _workspace(
     context = {
         "article": article,
         "labels": labels,
-        "label_styles_url": _label_styles_url(labels),
+        "label_styles_url": label_colours.stylesheet_url(labels),
         "spans": spans,
         "groups": [(label, groups[label.pk]) for label in labels],
         "counts": counts,
-        "may_annotate": permissions.can(user, "add_span", article)
-        and permissions.can(user, "change_article", article),
-        "sees_undecided": _sees_undecided(user),
+        "may_annotate": permissions.can(user, "add_span", article),
+        "sees_undecided": permissions.can(user, "read_undecided"),
         "message": message,
         "error": error,
         "undo_event": undo_event,
@@ -414,31 +371,22 @@ def _workspace(
     return context
 
 
-def _annotated_by(author: str, co_annotators: list[str]) -> str:
-    if not co_annotators:
-        return author
-    return _("%(author)s, changed by %(others)s") % {
-        "author": author,
-        "others": ", ".join(co_annotators),
-    }
-
-
 def _prepare_rows(request, context, rows):
     """Work out once what each panel row shows, so the row template stays lean."""
     user = request.user
     spans_by_id = {span.pk: span for span in context["spans"]}
-    is_admin = permissions.is_admin(user)
     statuses = {value: str(name) for value, name in Span.Status.choices}
     entity_types = {value: str(name) for value, name in Span.EntityType.choices}
     may_review = context["may_review"]
     for span in rows:
         span.source_span = spans_by_id.get(span.source_id)
         if span.source_span is not None:
-            span.source_span.excerpt = _excerpt(span.source_span.text, 140)
-        # A rejected span stays the author's to fix (back to pending) or delete.
-        span.editable = context["may_annotate"] and (
-            (span.status != Span.Status.APPROVED or is_admin)
-            and permissions.can(user, "change_span", span)
+            span.source_span.excerpt = text_utils.excerpt(span.source_span.text, 140)
+        span.editable = context["may_annotate"] and permissions.can(
+            user, "change_span", span
+        )
+        span.deletable = context["may_annotate"] and permissions.can(
+            user, "delete_span", span
         )
         span.review_refusal = (
             permissions.explain(user, "review_span", span)
@@ -452,9 +400,9 @@ def _prepare_rows(request, context, rows):
         )
         span.notice = None
         span.reject_form = None
-        span.excerpt = _excerpt(span.text, 140)
+        span.excerpt = text_utils.excerpt(span.text, 140)
         span.status_label = statuses[span.status]
-        span.details = _annotated_by(span.username, span.co_annotator_names)
+        span.details = history.annotated_by(span.username, span.co_annotator_names)
         if span.entity_type:
             span.details += f" · {entity_types[span.entity_type]}"
 
@@ -522,14 +470,14 @@ def _message_only(request, *, error):
 
 
 def _tagged_message(span) -> str:
-    words = {"text": _excerpt(span.text, 80), "label": span.label.name}
+    words = {"text": text_utils.excerpt(span.text, 80), "label": span.label.name}
     if span.entity_type:
         words["label"] = _("%(label)s (%(type)s)") % {
             "label": span.label.name,
             "type": Span.EntityType(span.entity_type).label,
         }
     if span.source_id is not None:
-        words["source"] = _excerpt(span.source.text, 60)
+        words["source"] = text_utils.excerpt(span.source.text, 60)
         return _("Tagged “%(text)s” as %(label)s, source: %(source)s.") % words
     return _("Tagged “%(text)s” as %(label)s.") % words
 
@@ -538,7 +486,6 @@ def _tagged_message(span) -> str:
 @login_required
 def span_create(request, pk):
     article = _get_article(request, pk, action="add_span")
-    permissions.require(request.user, "change_article", article)
     form = forms.NewSpanForm(request.POST, article=article)
     error = None
     if form.is_valid():
@@ -579,6 +526,16 @@ def span_create(request, pk):
     return render(request, "annotations/article_detail.html#span-created", context)
 
 
+def _updated_message(before: Span, after: Span) -> str:
+    """Say the span was updated, and what its new label made it drop."""
+    message = _("Span updated.")
+    if before.entity_type and not after.entity_type and not after.label.is_entity:
+        message += " " + _("It no longer has an entity type: only entities have one.")
+    if before.source_id and not after.source_id and after.label.is_entity:
+        message += " " + _("It no longer names a source: entities have none.")
+    return message
+
+
 @require_POST
 @login_required
 def span_update(request, pk, span_pk):
@@ -590,7 +547,7 @@ def span_update(request, pk, span_pk):
     form = forms.SpanForm(request.POST, instance=span, entities=entities)
     if form.is_valid():
         try:
-            span = services.span_update(
+            updated = services.span_update(
                 span=span,
                 user=request.user,
                 version=form.cleaned_data["version"],
@@ -604,8 +561,8 @@ def span_update(request, pk, span_pk):
             return _after_span_write(
                 request,
                 article,
-                message=_("Span updated."),
-                undo_event=span.audit_event.pk if span.audit_event else None,
+                message=_updated_message(span, updated),
+                undo_event=updated.audit_event.pk if updated.audit_event else None,
             )
     if not request.htmx:
         return _after_span_write(request, article, error=form.error_text())
@@ -632,7 +589,7 @@ def span_move(request, pk, span_pk):
         return _after_span_write(request, article, error=conflict.message, status=409)
     except ValidationError as error:
         return _after_span_write(request, article, error=_messages_of(error))
-    message = _("Now “%(text)s”.") % {"text": _excerpt(span.text, 80)}
+    message = _("Now “%(text)s”.") % {"text": text_utils.excerpt(span.text, 80)}
     undo_event = span.audit_event.pk if span.audit_event else None
     return _after_span_write(request, article, message=message, undo_event=undo_event)
 
@@ -650,7 +607,7 @@ def span_delete(request, pk, span_pk):
     return _after_span_write(
         request,
         article,
-        message=_("Deleted “%(text)s”.") % {"text": _excerpt(text, 80)},
+        message=_("Deleted “%(text)s”.") % {"text": text_utils.excerpt(text, 80)},
         undo_event=event.pk,
     )
 
@@ -673,14 +630,14 @@ def span_undo(request, pk):
         return _after_span_write(request, article, error=conflict.message, status=409)
     except ValidationError as error:
         return _after_span_write(request, article, error=_messages_of(error))
-    text = _excerpt((event.after or event.before)["text"], 80)
+    text = text_utils.excerpt((event.after or event.before)["text"], 80)
     if span is None:
         message = _("Undone: “%(text)s” is no longer tagged.") % {"text": text}
     elif event.action == AuditEvent.Action.DELETE:
         message = _("Undone: “%(text)s” is back.") % {"text": text}
     else:
         message = _("Undone: “%(text)s” is as it was.") % {
-            "text": _excerpt(span.text, 80)
+            "text": text_utils.excerpt(span.text, 80)
         }
     return _after_span_write(request, article, message=message)
 
@@ -746,46 +703,25 @@ def _prepare_review_rows(user, rows) -> None:
             if row.status == Span.Status.PENDING
             else None
         )
-        row.annotated_by = _annotated_by(
+        row.annotated_by = history.annotated_by(
             row.created_by.get_username(), row.co_annotator_names
         )
 
 
-def _queue_filters(params, labels) -> forms.ReviewFilterForm:
-    annotators = (
-        get_user_model()
-        .objects.filter(Exists(Span.objects.filter(created_by=OuterRef("pk"))))
-        .order_by("username")
-        .values_list("username", flat=True)
+def _queue_pending(request, params, labels):
+    """Return the queue's filters, the pending spans they keep and the page
+    position (``params``: the queue's query string).
+    """
+    found = filters.ReviewQueueFilter(
+        params,
+        Span.objects.visible_to(request.user).awaiting_decision(),
+        request=request,
+        labels=labels,
     )
-    languages = (
-        Article.objects.alive()
-        .order_by("language")
-        .values_list("language", flat=True)
-        .distinct()
-    )
-    return forms.ReviewFilterForm(
-        params, labels=labels, annotators=annotators, languages=languages
-    )
-
-
-def _queue_pending(user, form, labels):
-    """Return the pending spans the queue's filters keep, and its page position."""
-    pending = Span.objects.visible_to(user).awaiting_decision()
-    if not form.is_valid():
-        # A stale shared link (say, an annotator whose account is gone).
-        return pending.none(), None
-    wanted = form.cleaned_data
-    if wanted["label"]:
-        label_ids = {label.slug: label.pk for label in labels}
-        pending = pending.filter(label_id=label_ids[wanted["label"]])
-    if wanted["annotator"]:
-        pending = pending.filter(created_by__username=wanted["annotator"])
-    if wanted["language"]:
-        pending = pending.filter(article__language=wanted["language"])
-    if wanted["article"]:
-        pending = pending.filter(article_id=wanted["article"])
-    return pending, wanted["after"]
+    # A stale shared link (say, an annotator whose account is gone) finds
+    # nothing, and the page says which filter is wrong.
+    pending = found.qs if found.is_valid() else found.queryset.none()
+    return found, pending, found.position
 
 
 def _pending_count(pending) -> dict:
@@ -806,13 +742,12 @@ def review_queue(request):
     user = request.user
     permissions.require(user, "review_span")
     labels = list(Label.objects.all())
-    form = _queue_filters(request.GET, labels)
-    pending, position = _queue_pending(user, form, labels)
+    found, pending, position = _queue_pending(request, request.GET, labels)
     filtered_article = None
-    if form.is_valid() and form.cleaned_data["article"]:
+    if found.is_valid() and found.form.cleaned_data["article"]:
         filtered_article = (
             Article.objects.visible_to(user)
-            .filter(pk=form.cleaned_data["article"])
+            .filter(pk=found.form.cleaned_data["article"])
             .values("pk", "title")
             .first()
         )
@@ -828,12 +763,12 @@ def review_queue(request):
     _prepare_review_rows(user, rows)
     last = rows[-1] if rows else None
     context = {
-        "form": form,
+        "filter": found,
         "labels": labels,
-        "label_styles_url": _label_styles_url(labels),
+        "label_styles_url": label_colours.stylesheet_url(labels),
         "rows": rows,
         **counted,
-        "is_filtered": any(request.GET.get(name) for name in form.FILTERS),
+        "is_filtered": any(request.GET.get(name) for name in found.FILTERS),
         "filtered_article": filtered_article,
         "is_first_page": position is None,
         "next_position": (
@@ -862,7 +797,7 @@ def _span_to_review(request, span_pk, article=None) -> Span:
     return span
 
 
-def _decide(request, span, *, reject: bool):
+def _decide_from_post(request, span, *, reject: bool):
     """Approve or reject as the POST says; return (form, conflict message).
 
     The form carries the errors of a refused decision; a Conflict (a stale
@@ -894,10 +829,10 @@ def _decide(request, span, *, reject: bool):
 def _decision_message(span, *, reject: bool) -> str:
     if reject:
         return _("Rejected “%(text)s”: %(reason)s") % {
-            "text": _excerpt(span.text, 80),
+            "text": text_utils.excerpt(span.text, 80),
             "reason": span.rejection_reason,
         }
-    return _("Approved “%(text)s”.") % {"text": _excerpt(span.text, 80)}
+    return _("Approved “%(text)s”.") % {"text": text_utils.excerpt(span.text, 80)}
 
 
 def _queue_next(request) -> str:
@@ -912,7 +847,7 @@ def _queue_next(request) -> str:
 
 def _review_in_queue(request, span_pk, *, reject: bool):
     span = _span_to_review(request, span_pk)
-    form, conflict = _decide(request, span, reject=reject)
+    form, conflict = _decide_from_post(request, span, reject=reject)
     next_url = _queue_next(request)
     row = _queue_rows(request.user).get(pk=span.pk)
     decided = not conflict and not form.errors
@@ -929,8 +864,7 @@ def _review_in_queue(request, span_pk, *, reject: bool):
         # The row, and out of band the count of the queue it came from.
         labels = list(Label.objects.all())
         query = QueryDict(urlsplit(next_url).query)
-        queue_filters = _queue_filters(query, labels)
-        pending, position = _queue_pending(request.user, queue_filters, labels)
+        _found, pending, position = _queue_pending(request, query, labels)
         context.update(
             _pending_count(pending), oob=True, is_first_page=position is None
         )
@@ -940,7 +874,7 @@ def _review_in_queue(request, span_pk, *, reject: bool):
         rows=[row],
         single=True,
         labels=[row.label],
-        label_styles_url=_label_styles_url(Label.objects.all()),
+        label_styles_url=label_colours.stylesheet_url(Label.objects.all()),
     )
     return render(request, "annotations/review_queue.html", context)
 
@@ -960,7 +894,7 @@ def review_reject(request, span_pk):
 def _review_in_panel(request, pk, span_pk, *, reject: bool):
     article = _get_article(request, pk)
     span = _span_to_review(request, span_pk, article=article)
-    form, conflict = _decide(request, span, reject=reject)
+    form, conflict = _decide_from_post(request, span, reject=reject)
     if not request.htmx:
         if conflict or form.errors:
             return _after_span_write(
@@ -1024,116 +958,6 @@ def article_approve_pending(request, pk):
 
 # History
 
-_FIELD_NAMES = {
-    "label": gettext_lazy("label"),
-    "start": gettext_lazy("start"),
-    "end": gettext_lazy("end"),
-    "text": gettext_lazy("text"),
-    "entity_type": gettext_lazy("entity type"),
-    "source": gettext_lazy("source"),
-    "status": gettext_lazy("status"),
-    "rejection_reason": gettext_lazy("reason"),
-    "title": gettext_lazy("title"),
-    "language": gettext_lazy("language"),
-    "source_url": gettext_lazy("source URL"),
-    "outlet": gettext_lazy("outlet"),
-    "byline": gettext_lazy("byline"),
-    "published_on": gettext_lazy("published on"),
-    "is_deleted": gettext_lazy("deleted"),
-}
-# The reviewer and the version follow from the status; the hash from the text.
-_UNTOLD = {"reviewed_by", "version", "text_sha256"}
-
-
-class _EventValues:
-    """Turn the values a snapshot holds into words: label names, statuses, sources."""
-
-    def __init__(self, user, events):
-        self.labels = dict(Label.objects.values_list("slug", "name"))
-        self.statuses = dict(Span.Status.choices)
-        self.entity_types = dict(Span.EntityType.choices)
-        sources = {
-            snapshot.get("source")
-            for event in events
-            for snapshot in (event.before, event.after)
-            if snapshot and event.object_type == "span" and snapshot.get("source")
-        }
-        # Only sources the user may read: a consumer never learns a pending
-        # entity's words.
-        self.sources = dict(
-            Span.objects.visible_to(user)
-            .filter(pk__in=sources)
-            .values_list("pk", "text")
-            if sources
-            else ()
-        )
-
-    def __call__(self, field, value) -> str:
-        if value in (None, ""):
-            return "—"
-        if field == "label":
-            return self.labels.get(value, value)
-        if field == "status":
-            return str(self.statuses.get(value, value))
-        if field == "entity_type":
-            return str(self.entity_types.get(value, value))
-        if field == "source":
-            text = self.sources.get(value)
-            if not text:
-                return f"#{value}"
-            return _("%(text)s (#%(id)s)") % {
-                "text": _("“%(text)s”") % {"text": _excerpt(text, 60)},
-                "id": value,
-            }
-        if field == "is_deleted":
-            return _("yes") if value else _("no")
-        if field == "text":
-            return _("“%(text)s”") % {"text": _excerpt(str(value), 140)}
-        return str(value)
-
-
-def _history_entries(user, events) -> list[dict]:
-    """Return each event as the history pages show it, oldest first."""
-    events = list(events)
-    words = _EventValues(user, events)
-    entries = []
-    for event in events:
-        before, after = event.before or {}, event.after or {}
-        snapshot = after or before
-        entry = {
-            "event": event,
-            "action": event.get_action_display(),
-            "is_span": event.object_type == "span",
-            "changes": [],
-            "reason": "",
-        }
-        if entry["is_span"]:
-            entry["label"] = words("label", snapshot.get("label"))
-            entry["text"] = _excerpt(snapshot.get("text", ""), 80)
-        if event.action == AuditEvent.Action.REJECT:
-            entry["reason"] = after.get("rejection_reason", "")
-        elif event.action == AuditEvent.Action.CREATE and entry["is_span"]:
-            entry["details"] = _("characters %(start)d–%(end)d") % {
-                "start": after.get("start", 0),
-                "end": after.get("end", 0),
-            }
-        elif event.action == AuditEvent.Action.UPDATE:
-            for field, name in _FIELD_NAMES.items():
-                if field in _UNTOLD or before.get(field) == after.get(field):
-                    continue
-                if field == "text" and not entry["is_span"]:
-                    entry["changes"].append((name, _("changed"), ""))
-                    continue
-                entry["changes"].append(
-                    (
-                        name,
-                        words(field, before.get(field)),
-                        words(field, after.get(field)),
-                    )
-                )
-        entries.append(entry)
-    return entries
-
 
 @require_GET
 @login_required
@@ -1153,9 +977,11 @@ def span_history(request, span_pk):
     )
     context = {
         "span": span,
-        "annotated_by": _annotated_by(span.created_by.get_username(), co_annotators),
+        "annotated_by": history.annotated_by(
+            span.created_by.get_username(), co_annotators
+        ),
         "article": span.article,
-        "entries": _history_entries(request.user, events),
+        "entries": history.entries(request.user, events),
     }
     template_name = "annotations/history.html"
     if _wants_fragment(request):
@@ -1175,7 +1001,7 @@ def article_history(request, pk):
     )
     context = {
         "article": article,
-        "entries": _history_entries(request.user, events),
+        "entries": history.entries(request.user, events),
         "live_spans": live_spans,
     }
     return render(request, "annotations/history.html", context)
@@ -1198,68 +1024,6 @@ def keys_help(request):
 # Dashboard
 
 
-def _nice_step(peak: int, ticks: int = 4) -> int:
-    """Return the smallest 1, 2 or 5 × 10ⁿ step that reaches ``peak`` in ``ticks``."""
-    magnitude = 1
-    while True:
-        for factor in (1, 2, 5):
-            step = factor * magnitude
-            if step * ticks >= peak:
-                return step
-        magnitude *= 10
-
-
-def _throughput_chart(days) -> dict:
-    """Return the geometry of the stacked bar chart of decisions per day."""
-    width, height = 720, 250
-    left, right, top, bottom = 52, 12, 14, 58
-    plot_width, plot_height = width - left - right, height - top - bottom
-    peak = max((approved + rejected for _day, approved, rejected in days), default=0)
-    step = _nice_step(peak)
-    scale_top = step * max(1, -(-peak // step))
-    slot = plot_width / len(days)
-    baseline = top + plot_height
-
-    def y(value):
-        return round(baseline - value / scale_top * plot_height, 1)
-
-    bars = []
-    for index, (day, approved, rejected) in enumerate(days):
-        x = left + index * slot + slot * 0.15
-        bars.append(
-            {
-                "day": day,
-                "approved": approved,
-                "rejected": rejected,
-                "x": round(x, 1),
-                "width": round(slot * 0.7, 1),
-                "approved_y": y(approved),
-                "approved_height": round(baseline - y(approved), 1),
-                "rejected_y": y(approved + rejected),
-                "rejected_height": round(y(approved) - y(approved + rejected), 1),
-                "centre": round(x + slot * 0.35, 1),
-                "labelled": index % 5 == 0 or index == len(days) - 1,
-            }
-        )
-    return {
-        "width": width,
-        "height": height,
-        "left": left,
-        "right": width - right,
-        "top": top,
-        "baseline": baseline,
-        "plot_height": plot_height,
-        "middle": round(top + plot_height / 2, 1),
-        "centre": round(left + plot_width / 2, 1),
-        "ticks": [
-            {"value": value, "y": y(value)} for value in range(0, scale_top + 1, step)
-        ],
-        "bars": bars,
-        "total_approved": sum(bar["approved"] for bar in bars),
-        "total_rejected": sum(bar["rejected"] for bar in bars),
-    }
-
-
 def _percent(rate: float | None) -> int | None:
     return None if rate is None else round(rate * 100)
 
@@ -1267,11 +1031,7 @@ def _percent(rate: float | None) -> int | None:
 @require_GET
 @login_required
 def review_stats(request):
-    # Editors see it too: their own approval rate and the labels that get
-    # rejected most are what helps them annotate better. Consumers see
-    # approved spans only, so counts of the others are not theirs.
-    if not _sees_undecided(request.user):
-        raise PermissionDenied(_("The dashboard is for editors, reviewers and admins."))
+    permissions.require(request.user, "view_stats")
     labels = {label.slug: label for label in Label.objects.all()}
     by_label = stats.by_label()
     for rate in by_label:
@@ -1291,12 +1051,12 @@ def review_stats(request):
     oldest = stats.oldest_pending_age(now=now)
     context = {
         "labels": list(labels.values()),
-        "label_styles_url": _label_styles_url(labels.values()),
+        "label_styles_url": label_colours.stylesheet_url(labels.values()),
         "by_label": by_label,
         "by_annotator": by_annotator,
         "totals": totals,
         "oldest_pending": timesince(now - oldest, now) if oldest is not None else None,
-        "chart": _throughput_chart(stats.throughput()),
+        "chart": charts.throughput_chart(stats.throughput()),
         "days": stats.DAYS,
         "may_review": permissions.can(request.user, "review_span"),
     }
@@ -1310,7 +1070,7 @@ def _token_page(request, form, *, status=200, created=None):
     permissions.require(request.user, "use_api_tokens")
     context = {
         "form": form,
-        "tokens": ApiToken.objects.filter(user=request.user),
+        "tokens": ApiToken.objects.visible_to(request.user),
         "created": created,
         "may_write": permissions.can(request.user, "hold_write_token"),
     }
@@ -1353,8 +1113,8 @@ def token_create(request):
 @require_POST
 @login_required
 def token_revoke(request, pk):
-    token = get_object_or_404(ApiToken, pk=pk, user=request.user)
-    token.revoke()
+    token = get_object_or_404(ApiToken.objects.visible_to(request.user), pk=pk)
+    services.api_token_revoke(token=token, user=request.user)
     if request.htmx:
         return render(
             request, "annotations/token_list.html#token-row", {"token": token}

@@ -3,7 +3,7 @@ from django.contrib.auth import get_user_model
 from django.urls import reverse
 
 from annotations import services
-from annotations.models import Article, AuditEvent
+from annotations.models import Article, AuditEvent, Label
 
 pytestmark = pytest.mark.django_db
 User = get_user_model()
@@ -147,3 +147,115 @@ def test_it_lists_snapshots_and_deletes_one_with_its_file(admin_client, ada, ali
     admin_client.post(delete, {"post": "yes"})
     assert not Dataset.objects.exists()
     assert not storage.exists(name)
+
+
+def label_trail(label_pk):
+    return [
+        (event.action, event.actor_username)
+        for event in AuditEvent.objects.filter(
+            object_type="label", object_id=label_pk
+        ).order_by("id")
+    ]
+
+
+def test_it_audits_label_writes_in_the_admin(admin_client, labels):
+    add = reverse("admin:annotations_label_add")
+    body = {"name_en": "Fact", "slug": "fact", "colour": "#000000", "order": 5}
+    assert admin_client.post(add, body).status_code == 302
+    fact = Label.objects.get(slug="fact")
+    change = reverse("admin:annotations_label_change", args=[fact.pk])
+    admin_client.post(change, {**body, "colour": "#ffffff"})
+    delete = reverse("admin:annotations_label_delete", args=[fact.pk])
+    admin_client.post(delete, {"post": "yes"})
+    assert not Label.objects.filter(pk=fact.pk).exists()
+    assert label_trail(fact.pk) == [
+        ("create", "ada"),
+        ("update", "ada"),
+        ("delete", "ada"),
+    ]
+
+
+def test_it_audits_list_edits_of_labels(admin_client, labels):
+    test_it_edits_label_colour_and_shortcut_in_the_list(admin_client, labels)
+    assert label_trail(labels["quote"].pk) == [("update", "ada")]
+    assert label_trail(labels["claim"].pk) == []
+
+
+def test_it_shows_the_slug_of_a_label_in_use_read_only(admin_client, labels):
+    from .factories import SpanFactory
+
+    SpanFactory(label=labels["quote"])
+    change = reverse("admin:annotations_label_change", args=[labels["quote"].pk])
+    content = admin_client.get(change).content.decode()
+    assert 'name="slug"' not in content
+    unused = reverse("admin:annotations_label_change", args=[labels["opinion"].pk])
+    assert 'name="slug"' in admin_client.get(unused).content.decode()
+
+
+def test_it_audits_a_restore(admin_client, alice, ada):
+    article = services.article_create(user=alice, title="Story", text="Texte.")
+    services.article_delete(article=article, user=alice)
+    admin_client.post(
+        reverse("admin:annotations_article_changelist"),
+        {"action": "restore", "_selected_action": [article.pk]},
+    )
+    event = AuditEvent.objects.filter(article_id=article.pk).latest("id")
+    assert (event.action, event.actor, event.after["is_deleted"]) == (
+        "update",
+        ada,
+        False,
+    )
+
+
+def test_it_audits_roles_granted_and_revoked_from_the_list(admin_client, nemo):
+    url = reverse("admin:auth_user_changelist")
+    admin_client.post(url, {"action": "grant_editor", "_selected_action": [nemo.pk]})
+    admin_client.post(url, {"action": "revoke_editor", "_selected_action": [nemo.pk]})
+    trail = AuditEvent.objects.filter(object_type="user", object_id=nemo.pk)
+    assert [(e.before, e.after) for e in trail.order_by("id")] == [
+        ({"roles": []}, {"roles": ["editor"]}),
+        ({"roles": ["editor"]}, {"roles": []}),
+    ]
+
+
+def user_form(user, **overrides):
+    data = {
+        "username": user.username,
+        "first_name": "",
+        "last_name": "",
+        "email": user.email,
+        "is_active": "on",
+        "last_login_0": "",
+        "last_login_1": "",
+        "date_joined_0": "2026-01-01",
+        "date_joined_1": "09:00:00",
+    }
+    data.update(overrides)
+    return data
+
+
+def test_it_sets_roles_on_the_user_form(admin_client, nemo):
+    change = reverse("admin:auth_user_change", args=[nemo.pk])
+    content = admin_client.get(change).content.decode()
+    assert 'name="roles"' in content
+    assert 'name="groups"' not in content
+    assert 'name="is_superuser"' not in content
+    response = admin_client.post(change, user_form(nemo, roles=["reviewer", "admin"]))
+    assert response.status_code == 302
+    nemo.refresh_from_db()
+    assert list(nemo.groups.values_list("name", flat=True)) == ["reviewer"]
+    assert (nemo.is_staff, nemo.is_superuser) == (True, True)
+    event = AuditEvent.objects.get(object_type="user", object_id=nemo.pk)
+    assert event.after == {"roles": ["admin", "reviewer"]}
+
+
+def test_it_keeps_an_admin_from_dropping_their_own_role(admin_client, ada):
+    change = reverse("admin:auth_user_change", args=[ada.pk])
+    admin_client.post(change, user_form(ada, roles=["editor"]))
+    ada.refresh_from_db()
+    assert ada.is_staff is True
+    assert not AuditEvent.objects.filter(object_type="user").exists()
+    messages = admin_client.get(reverse("admin:auth_user_changelist")).context[
+        "messages"
+    ]
+    assert any("your own admin role" in str(m) for m in messages)

@@ -261,7 +261,7 @@ def test_it_creates_an_article_from_an_uploaded_file(as_user, alice):
     assert response.status_code == 201, response.json()
     data = response.json()
     assert data["text"] == "Le maire a parlé\n« Oui » 🚀"
-    assert data["title"] == "maire.txt"
+    assert data["title"] == "maire"
     assert data["outlet"] == "Le Jour"
 
 

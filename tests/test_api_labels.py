@@ -72,3 +72,38 @@ def test_it_refuses_deleting_a_label_in_use(as_user, ada, labels):
     assert response.status_code == 400
     assert "used by 1 spans" in response.json()["error"]["message"]
     assert as_user(ada).delete(f"{URL}{labels['opinion'].pk}/").status_code == 204
+
+
+def test_it_refuses_a_non_admin_before_reading_the_body(as_user, alice):
+    response = as_user(alice).post(URL, {"colour": "not a colour"}, format="json")
+    assert response.status_code == 403
+    assert response.json()["error"]["message"] == (
+        "Only admins may manage users, roles and labels."
+    )
+
+
+def test_it_audits_label_writes(as_user, ada, labels):
+    from annotations.models import AuditEvent
+
+    client = as_user(ada)
+    body = {"name": "Fact", "slug": "fact", "colour": "#112233", "shortcut": "f"}
+    created = client.post(URL, body, format="json").json()
+    client.patch(f"{URL}{created['id']}/", {"colour": "#445566"}, format="json")
+    client.delete(f"{URL}{created['id']}/")
+    trail = AuditEvent.objects.filter(object_type="label", object_id=created["id"])
+    assert [(e.action, e.actor_username) for e in trail.order_by("id")] == [
+        ("create", "ada"),
+        ("update", "ada"),
+        ("delete", "ada"),
+    ]
+
+
+def test_it_keeps_the_slug_of_a_label_in_use(as_user, ada, labels):
+    SpanFactory(label=labels["claim"])
+    response = as_user(ada).patch(
+        f"{URL}{labels['claim'].pk}/", {"slug": "assertion"}, format="json"
+    )
+    assert response.status_code == 400
+    assert "slug" in response.json()["error"]["fields"]
+    labels["claim"].refresh_from_db()
+    assert labels["claim"].slug == "claim"

@@ -145,3 +145,27 @@ def test_it_refuses_a_name_that_differs_only_in_case(alice):
             "createuser", "Alice", "--role", "editor", "--password", "S3cure-pass"
         )
     assert not User.objects.filter(username="Alice").exists()
+
+
+def test_it_refuses_a_taken_name_before_asking_for_a_password(alice):
+    # No --password and no terminal: the name is refused before any prompt.
+    with pytest.raises(CommandError, match="Username refused: .*already exists"):
+        call_command("createuser", "ALICE", "--role", "editor")
+
+
+def test_it_records_the_new_user_and_roles_in_the_audit_trail(seeded):
+    from annotations.models import AuditEvent
+
+    call_command(
+        "createuser",
+        "zoe",
+        "--role",
+        "editor",
+        "--role",
+        "reviewer",
+        "--password",
+        "S3cure-pass-phrase",
+    )
+    event = AuditEvent.objects.get(object_type="user")
+    assert (event.action, event.actor, event.actor_username) == ("create", None, "")
+    assert event.after == {"username": "zoe", "roles": ["editor", "reviewer"]}

@@ -226,6 +226,26 @@ def test_the_api_shows_a_consumer_an_approved_source(as_user, carl, rita, story)
     assert as_user(carl).get(f"/api/v1/spans/{quote.pk}/").json()["source"] == zoe.pk
 
 
+@pytest.mark.parametrize("approved", [False, True], ids=["pending", "approved"])
+def test_a_span_names_the_same_source_listed_alone_or_with_its_article(
+    as_user, carl, alice, rita, story, approved
+):
+    article, quote, zoe, claim = story
+    if approved:
+        services.span_approve(span=zoe, user=rita, version=zoe.version)
+    for user, expected in ((carl, zoe.pk if approved else None), (alice, zoe.pk)):
+        client = as_user(user)
+        alone = client.get(f"/api/v1/spans/{quote.pk}/").json()
+        listed = client.get("/api/v1/spans/", {"article": article.pk}).json()
+        included = client.get(f"/api/v1/articles/{article.pk}/?include=spans").json()
+        sources = [
+            alone["source"],
+            *(span["source"] for span in listed["results"] if span["id"] == quote.pk),
+            *(span["source"] for span in included["spans"] if span["id"] == quote.pk),
+        ]
+        assert sources == [expected] * 3, user
+
+
 def jsonl_spans(response) -> dict:
     lines = b"".join(response.streaming_content).decode().splitlines()
     return {span["id"]: span for line in lines for span in json.loads(line)["spans"]}

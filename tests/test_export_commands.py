@@ -212,8 +212,8 @@ def test_it_refuses_characters_no_database_stores(tmp_path, alice, labels):
             stderr=err,
         )
     report = err.getvalue()
-    assert "line 1: title contains the character U+0000, which cannot be" in report
-    assert "line 2: outlet contains the character U+D800, which cannot be" in report
-    assert "line 3: byline contains the character U+DFFF, which cannot be" in report
+    assert "line 1: title contains the character U+0000 at position 5, which" in report
+    assert "line 2: outlet contains the character U+D800 at position 3, which" in report
+    assert "line 3: byline contains the character U+DFFF at position 0, which" in report
     assert "line 4: The JSON is nested more than 32 levels deep" in report
     assert Article.objects.count() == 0

@@ -12,7 +12,7 @@ from annotations.models import Span
 pytestmark = pytest.mark.django_db
 
 TEXT = "« Nous tiendrons », promet Zoé Lefèvre à Montréal."
-_backfill = importlib.import_module("annotations.migrations.0009_span_co_annotators")
+_backfill = importlib.import_module("annotations.migrations.0013_span_co_annotators")
 
 
 @pytest.fixture

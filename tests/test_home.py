@@ -41,3 +41,20 @@ def test_it_rejects_a_post_without_csrf_token(alice):
         {"username": "alice", "password": "correct horse battery staple"},
     )
     assert response.status_code == 403
+
+
+@pytest.mark.parametrize(
+    ("persona", "stats", "admin"),
+    [
+        ("alice", True, False),
+        ("rita", True, False),
+        ("carl", False, False),
+        ("ada", True, True),
+        ("nemo", False, False),
+    ],
+)
+def test_it_links_the_pages_the_rules_open(client, request, persona, stats, admin):
+    client.force_login(request.getfixturevalue(persona))
+    content = client.get("/").content.decode()
+    assert (f'href="{reverse("annotations:review_stats")}"' in content) is stats
+    assert (f'href="{reverse("admin:index")}"' in content) is admin

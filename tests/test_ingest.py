@@ -7,7 +7,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from annotations.ingest import text_from_upload
+from annotations.ingest import text_from_upload, upload_title
 
 SAVED_PAGE = """<!doctype html>
 <html lang="fr"><head><meta charset="utf-8">
@@ -49,6 +49,8 @@ def test_it_reads_utf8_text_and_canonicalises_it():
     text, title = text_from_upload(upload("story.txt", data))
     assert text == "« Déjà vu » 🚀\nSecond line"
     assert title == ""
+    assert upload_title(upload("story.txt", data), title) == "story"
+    assert upload_title(upload("story.txt", data), "Un titre") == "Un titre"
 
 
 def test_it_composes_combining_accents():

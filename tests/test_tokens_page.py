@@ -3,6 +3,7 @@
 import datetime
 
 import pytest
+from django.core.exceptions import PermissionDenied
 from django.urls import reverse
 from django.utils import timezone
 from pytest_django.asserts import assertRedirects
@@ -168,3 +169,11 @@ def test_it_accepts_the_last_day_that_fits(client, alice):
     client.force_login(alice)
     client.post(CREATE, {"name": "long", "scope": "read", "expires_on": "9999-12-30"})
     assert ApiToken.objects.get().expires_at.year == 9999
+
+
+def test_it_lets_only_the_owner_revoke_a_token_in_the_service(alice, bob):
+    token, _key = services.api_token_create(user=alice, name="nightly")
+    with pytest.raises(PermissionDenied):
+        services.api_token_revoke(token=token, user=bob)
+    token.refresh_from_db()
+    assert token.revoked_at is None

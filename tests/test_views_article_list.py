@@ -131,17 +131,17 @@ def test_it_filters_by_language_uploader_and_label(client, alice, three):
 
 def test_it_searches_titles_and_text(client, alice, three):
     client.force_login(alice)
-    assert titles(client.get(URL, {"q": "budget"})) == ["Budget vote delayed"]
+    assert titles(client.get(URL, {"search": "budget"})) == ["Budget vote delayed"]
     # A word found only in the body of one article.
-    assert titles(client.get(URL, {"q": "Gull"})) == ["Harbour ferry saved"]
-    assert titles(client.get(URL, {"q": "nothing-like-this"})) == []
+    assert titles(client.get(URL, {"search": "Gull"})) == ["Harbour ferry saved"]
+    assert titles(client.get(URL, {"search": "nothing-like-this"})) == []
 
 
 def test_it_searches_words_anywhere_in_the_text(client, alice, three):
     client.force_login(alice)
     # Several words, in another order than in the text, plus an excluded one.
-    assert titles(client.get(URL, {"q": "Raman ferry"})) == ["Harbour ferry saved"]
-    assert titles(client.get(URL, {"q": "Gull Raman -budget"})) == [
+    assert titles(client.get(URL, {"search": "Raman ferry"})) == ["Harbour ferry saved"]
+    assert titles(client.get(URL, {"search": "Gull Raman -budget"})) == [
         "Harbour ferry saved"
     ]
 
@@ -158,7 +158,7 @@ def test_it_searches_words_anywhere_in_the_text(client, alice, three):
 )
 def test_it_reads_the_query_as_a_web_search(client, alice, three, query, expected):
     client.force_login(alice)
-    assert titles(client.get(URL, {"q": query})) == expected
+    assert titles(client.get(URL, {"search": query})) == expected
 
 
 def test_it_counts_only_approved_spans_for_consumers(client, carl, three):
@@ -201,7 +201,7 @@ def test_it_paginates_and_keeps_the_filters_in_the_links(client, alice):
 
 def test_it_returns_only_the_results_for_htmx(client, alice, three):
     client.force_login(alice)
-    response = client.get(URL, {"q": "ferry"}, headers={"HX-Request": "true"})
+    response = client.get(URL, {"search": "ferry"}, headers={"HX-Request": "true"})
     assert response.status_code == 200
     content = response.content.decode()
     assert content.lstrip().startswith('<section id="article-results"')
@@ -214,7 +214,7 @@ def test_it_returns_the_full_page_for_a_history_restore(client, alice, three):
     client.force_login(alice)
     response = client.get(
         URL,
-        {"q": "ferry"},
+        {"search": "ferry"},
         headers={"HX-Request": "true", "HX-History-Restore-Request": "true"},
     )
     assert b"<html" in response.content
@@ -242,7 +242,9 @@ def test_it_runs_a_constant_number_of_queries(
         SpanFactory(article=article, label=labels["quote"])
     # session, user, groups, labels, languages, uploaders, count, ids, rows
     with django_assert_num_queries(9):
-        client.get(URL, {"status": "awaiting_review", "label": "quote", "q": "Zoé"})
+        client.get(
+            URL, {"status": "awaiting_review", "label": "quote", "search": "Zoé"}
+        )
     ArticleFactory.create_batch(10, uploaded_by=alice)
     with django_assert_num_queries(9):
         client.get(URL)

@@ -7,7 +7,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from annotations import services, views
+from annotations import charts, services
 from annotations.models import AuditEvent, Span
 
 pytestmark = pytest.mark.django_db
@@ -168,12 +168,12 @@ def test_it_runs_a_constant_number_of_queries(
     ("peak", "step"), [(0, 1), (3, 1), (4, 1), (5, 2), (9, 5), (40, 10), (41, 20)]
 )
 def test_it_picks_round_steps_for_the_axis(peak, step):
-    assert views._nice_step(peak) == step
+    assert charts.nice_step(peak) == step
 
 
 def test_it_scales_the_bars_to_the_highest_day():
     days = [(timezone.localdate() - timedelta(days=n), n, 1) for n in range(30)]
-    chart = views._throughput_chart(days)
+    chart = charts.throughput_chart(days)
     assert [tick["value"] for tick in chart["ticks"]] == [0, 10, 20, 30]
     top = max(chart["bars"], key=lambda bar: bar["approved"] + bar["rejected"])
     assert top["rejected_y"] >= chart["top"]

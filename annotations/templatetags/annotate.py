@@ -1,12 +1,20 @@
-"""Template helpers for the annotation pages."""
+"""Template helpers for the annotation pages.
+
+The highlighted text and the panel rows are built in Python rather than as
+template partials: the page repeats them for every span, and at 1,000 spans
+the template engine alone took most of the page's budget. Every piece of HTML
+comes from ``format_html``/``format_html_join``, which escape each value, so
+no user text can reach the page unescaped.
+"""
 
 from collections import defaultdict
-from html import escape
+from functools import cache
 
 from django import template
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
+from django.utils.html import conditional_escape, escape, format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
@@ -14,6 +22,30 @@ from .. import forms, permissions
 from ..models import Span, WorkStatus
 
 register = template.Library()
+
+# Constant markup, with nothing in it to escape.
+_CLOSE_MARK = mark_safe("</mark>")
+_NOTHING = mark_safe("")
+_CHECKED = mark_safe(" checked")
+_OPEN = mark_safe(" open")
+_CONTINUED = mark_safe(" hl-cont")
+
+
+def _join(pieces) -> SafeString:
+    """Join pieces of HTML as ``format_html_join`` does: a piece that is not
+    already safe is escaped. (No format call per piece: there are thousands.)
+    """
+    return mark_safe("".join(map(conditional_escape, pieces)))
+
+
+class _Escaped(dict):
+    """``escape(value)`` for values a page repeats (statuses, labels, words),
+    worked out once per value; ``format_html`` passes them through as they are.
+    """
+
+    def __missing__(self, value):
+        escaped = self[value] = escape(value)
+        return escaped
 
 
 @register.simple_tag(takes_context=True)
@@ -28,30 +60,42 @@ class _OpeningTags:
     def __init__(self):
         self.captions = {}
         self.tags = {}
+        self.escaped = _Escaped()
 
-    def caption(self, span) -> str:
+    def caption(self, span) -> SafeString:
         key = (span.label_id, span.status, span.created_by_id)
         caption = self.captions.get(key)
         if caption is None:
-            caption = self.captions[key] = _("%(label)s · %(status)s · %(user)s") % {
-                "label": span.label.name,
-                "status": Span.Status(span.status).label,
-                # Rows read as plain values carry the name; model instances don't.
-                "user": getattr(span, "username", None)
-                or span.created_by.get_username(),
-            }
+            caption = self.captions[key] = escape(
+                _("%(label)s · %(status)s · %(user)s")
+                % {
+                    "label": span.label.name,
+                    "status": Span.Status(span.status).label,
+                    # Rows read as plain values carry the name; model instances
+                    # don't.
+                    "user": getattr(span, "username", None)
+                    or span.created_by.get_username(),
+                }
+            )
         return caption
 
-    def __call__(self, span, *, continued: bool) -> str:
+    def __call__(self, span, *, continued: bool) -> SafeString:
         key = (span.pk, continued)
         tag = self.tags.get(key)
         if tag is None:
-            tag = self.tags[key] = (
-                f'<mark class="hl{" hl-cont" if continued else ""}" '
-                f'data-span-id="{int(span.pk)}" data-label="{escape(span.label.slug)}" '
-                f'data-status="{escape(span.status)}" title="{escape(self.caption(span))}" '
-                f'data-from="{int(span.start)}" data-to="{int(span.end)}" '
-                f'data-version="{int(span.version)}">'
+            escaped = self.escaped
+            tag = self.tags[key] = format_html(
+                '<mark class="hl{}" data-span-id="{}" data-label="{}" '
+                'data-status="{}" title="{}" data-from="{}" data-to="{}" '
+                'data-version="{}">',
+                _CONTINUED if continued else _NOTHING,
+                int(span.pk),
+                escaped[span.label.slug],
+                escaped[span.status],
+                self.caption(span),
+                escaped[int(span.start)],
+                escaped[int(span.end)],
+                escaped[int(span.version)],
             )
         return tag
 
@@ -83,7 +127,7 @@ def highlighted_text(text: str, spans) -> SafeString:
         to_close = ending.get(position, 0)
         while to_close:
             span = stack.pop()
-            out.append("</mark>")
+            out.append(_CLOSE_MARK)
             if span.end == position:
                 to_close -= 1
             else:
@@ -100,11 +144,14 @@ def highlighted_text(text: str, spans) -> SafeString:
         if index + 1 < len(boundaries):
             following = boundaries[index + 1]
             out.append(
-                f'<span data-start="{position}">'
-                f"{escape(text[position:following], quote=False)}</span>"
+                format_html(
+                    '<span data-start="{}">{}</span>',
+                    # Boundaries are the marks' data-from and data-to too.
+                    opening_tag.escaped[position],
+                    text[position:following],
+                )
             )
-    # Safe: every piece of text and every attribute was escaped above.
-    return mark_safe("".join(out))
+    return _join(out)
 
 
 @register.filter
@@ -113,29 +160,38 @@ def work_status_label(value: str) -> str:
     return WorkStatus(value).label if value in WorkStatus.values else value
 
 
-def _csrf_input(context) -> str:
-    return (
-        '<input type="hidden" name="csrfmiddlewaretoken" '
-        f'value="{escape(str(context.get("csrf_token", "")))}">'
+def _csrf_input(context) -> SafeString:
+    return format_html(
+        '<input type="hidden" name="csrfmiddlewaretoken" value="{}">',
+        context.get("csrf_token", ""),
     )
 
 
 def _row_parts(context) -> dict:
-    """Return the escaped strings every row shares, built once per render."""
+    """Return what every row shares, worked out once per render."""
     parts = context.render_context.get("span_row_parts")
     if parts is None:
         ui = context["ui"]
-        parts = {name: escape(str(text)) for name, text in ui.items()}
-        parts["quoted"] = escape(_("“%(text)s”"))
+        # Words go in escaped once; templates stay text until filled in.
+        parts = {name: escape(text) for name, text in ui.items()}
+        parts["templates"] = {
+            "quoted": _("“%(text)s”"),
+            "approved_by": str(ui["approved_by"]),
+            "rejected_by": str(ui["rejected_by"]),
+        }
         parts["spans_url"] = escape(context["spans_url"])
-        parts["history_url"] = escape(context["history_url"])
+        # "/spans/{}/history/": the two halves, escaped once, around each id.
+        parts["history_url"] = [
+            escape(half) for half in context["history_url"].split("{}", 1)
+        ]
         parts["csrf"] = _csrf_input(context)
+        parts["escaped"] = _Escaped()
         context.render_context["span_row_parts"] = parts
     return parts
 
 
 def _review_parts(context) -> dict:
-    """Return the escaped pieces of the approve and reject forms, once per render."""
+    """Return the pieces of the approve and reject forms, once per render."""
     parts = context.render_context.get("review_parts")
     if parts is None:
         next_url = context.get("next_url")
@@ -148,66 +204,84 @@ def _review_parts(context) -> dict:
             "keys": escape(_("1–9 pick · Enter rejects · Esc cancels")),
             # Filled per label by _review_controls.
             "reasons": {},
-            "hidden": _csrf_input(context)
-            + (
-                f'<input type="hidden" name="next" value="{escape(next_url)}">'
+            "hidden": format_html(
+                "{}{}",
+                _csrf_input(context),
+                format_html('<input type="hidden" name="next" value="{}">', next_url)
                 if next_url
-                else ""
+                else _NOTHING,
             ),
         }
         context.render_context["review_parts"] = parts
     return parts
 
 
-def _review_controls(parts, span, approve_url: str, reject_url: str, form=None) -> str:
+def _review_controls(parts, span, approve_url: str, reject_url: str, form=None):
     """Return the Approve button and the reject form (open, with its errors, when
     ``form`` is a refused rejection). Both carry the span's version.
     """
-    pk = int(span.pk)
-    hidden = (
-        f'{parts["hidden"]}<input type="hidden" name="version" '
-        f'value="{int(span.version)}">'
+    hidden = format_html(
+        '{}<input type="hidden" name="version" value="{}">',
+        parts["hidden"],
+        int(span.version),
     )
-    swap = 'hx-target="closest li" hx-swap="outerHTML"'
     chosen = form["preset"].value() if form is not None else None
     words = (form["reason"].value() or "") if form is not None else ""
     error = form.error_text() if form is not None else ""
     reasons = parts["reasons"].get(span.label.slug)
     if reasons is None:
         reasons = parts["reasons"][span.label.slug] = [
-            (escape(value), escape(str(name)))
+            (escape(value), escape(name))
             for value, name in forms.RejectForm.reasons_for(span.label.slug)
         ]
-    radios = "".join(
-        f'<label class="reason-chip"><input type="radio" name="preset" '
-        f'value="{value}"{" checked" if value == chosen else ""}> '
-        f'<kbd class="chip-key">{number}</kbd> {name}</label>'
-        for number, (value, name) in enumerate(reasons, start=1)
+    radios = format_html_join(
+        "",
+        '<label class="reason-chip"><input type="radio" name="preset" '
+        'value="{}"{}> <kbd class="chip-key">{}</kbd> {}</label>',
+        (
+            (value, _CHECKED if value == chosen else _NOTHING, number, name)
+            for number, (value, name) in enumerate(reasons, start=1)
+        ),
     )
-    invalid = f' aria-invalid="true" aria-describedby="reject-{pk}-error"'
-    return (
+    pk = int(span.pk)
+    return format_html(
         '<div class="review-actions">'
-        f'<form class="approve-form inline" method="post" action="{approve_url}" '
-        f'hx-post="{approve_url}" {swap}>{hidden}'
-        f'<button type="submit" class="approve">{parts["approve"]}</button></form>'
-        f'<details class="reject"{" open" if form is not None else ""}>'
-        f'<summary class="button">{parts["reject"]}</summary>'
-        f'<form class="reject-form" method="post" action="{reject_url}" '
-        f'hx-post="{reject_url}" {swap}>{hidden}'
-        f'<fieldset class="reasons"><legend>{parts["legend"]}</legend>{radios}'
-        "</fieldset>"
-        f'<label for="reject-{pk}-reason">{parts["own_words"]}</label>'
-        f'<input type="text" id="reject-{pk}-reason" name="reason" maxlength="500" '
-        f'autocomplete="off" value="{escape(str(words))}"{invalid if error else ""}>'
-        + (
-            f'<p class="error" id="reject-{pk}-error" role="alert">{escape(error)}</p>'
-            if error
-            else ""
+        '<form class="approve-form inline" method="post" action="{approve_url}" '
+        'hx-post="{approve_url}" hx-target="closest li" hx-swap="outerHTML">'
+        '{hidden}<button type="submit" class="approve">{approve}</button></form>'
+        '<details class="reject"{open}><summary class="button">{reject}</summary>'
+        '<form class="reject-form" method="post" action="{reject_url}" '
+        'hx-post="{reject_url}" hx-target="closest li" hx-swap="outerHTML">{hidden}'
+        '<fieldset class="reasons"><legend>{legend}</legend>{radios}</fieldset>'
+        '<label for="reject-{pk}-reason">{own_words}</label>'
+        '<input type="text" id="reject-{pk}-reason" name="reason" maxlength="500" '
+        'autocomplete="off" value="{words}"{invalid}>{error}'
+        '<div class="form-actions"><button type="submit" class="danger">'
+        '{reject_submit}</button><span class="small muted">{keys}</span></div>'
+        "</form></details></div>",
+        approve_url=approve_url,
+        reject_url=reject_url,
+        hidden=hidden,
+        approve=parts["approve"],
+        open=_OPEN if form is not None else _NOTHING,
+        reject=parts["reject"],
+        legend=parts["legend"],
+        radios=radios,
+        pk=pk,
+        own_words=parts["own_words"],
+        words=words,
+        invalid=format_html(
+            ' aria-invalid="true" aria-describedby="reject-{}-error"', pk
         )
-        + f'<div class="form-actions"><button type="submit" class="danger">'
-        f"{parts['reject_submit']}</button>"
-        f'<span class="small muted">{parts["keys"]}</span></div>'
-        "</form></details></div>"
+        if error
+        else _NOTHING,
+        error=format_html(
+            '<p class="error" id="reject-{}-error" role="alert">{}</p>', pk, error
+        )
+        if error
+        else _NOTHING,
+        reject_submit=parts["reject_submit"],
+        keys=parts["keys"],
     )
 
 
@@ -221,108 +295,162 @@ def review_controls(context, span, form=None) -> SafeString:
     if urls is None:
         # One reverse per render; the ids are filled in per row.
         urls = context.render_context["review_urls"] = {
-            name: escape(reverse(f"annotations:review_{name}", args=[0])).replace(
+            name: reverse(f"annotations:review_{name}", args=[0]).replace(
                 "/0/", "/{pk}/"
             )
             for name in ("approve", "reject")
         }
     pk = int(span.pk)
-    # Safe: every value is escaped in _review_controls or an integer.
-    return mark_safe(
-        _review_controls(
-            parts,
-            span,
-            urls["approve"].format(pk=pk),
-            urls["reject"].format(pk=pk),
-            form,
-        )
+    return _review_controls(
+        parts,
+        span,
+        urls["approve"].format(pk=pk),
+        urls["reject"].format(pk=pk),
+        form,
     )
 
 
-def _decided_line(parts, span) -> str:
-    """Return who decided on the span and when, and why for a rejection."""
+# A panel row is one format_html call: its format string is put together from
+# these constant pieces (no value of the span in them), as the row needs them,
+# and every value goes in as an argument, escaped.
+_ROW_HEAD = (
+    '<li id="span-row-{pk}" class="span-row status-{status}">'
+    '<button type="button" class="span-show" data-show-span="{pk}" '
+    'title="{show}">{excerpt}</button>'
+    '<div class="span-meta small"><span class="status">{status_label}</span>'
+    " · {details}"
+)
+_ROW_SOURCE = (
+    ' · {source_words} <button type="button" class="link" '
+    'data-show-span="{source_id}">{source_excerpt}</button>'
+)
+_ROW_DECIDED = '<div class="decided">{decided}</div>'
+_ROW_REJECTED = '<div class="reason">{decided} {reason}</div>'
+_ROW_NOTICE = '<p class="flash error small" role="alert">{notice}</p>'
+_ROW_EDIT = (
+    '<a href="?span={pk}&amp;edit=1#span-row-{pk}" '
+    'hx-get="?span={pk}&amp;edit=1" hx-target="closest li" '
+    'hx-swap="outerHTML">{edit_words}</a> '
+)
+_ROW_DELETE = (
+    '<form method="post" action="{spans_url}{pk}/delete/" '
+    'hx-post="{spans_url}{pk}/delete/" class="inline">{csrf}'
+    '<button type="submit" class="link danger">{delete_words}</button></form>'
+)
+_ROW_REFUSAL = '<p class="small muted refusal">{refusal}</p>'
+_ROW_TAIL = (
+    "{review}"
+    '<div class="span-links small"><a href="{history_url}{pk}{history_url_end}" '
+    'hx-get="{history_url}{pk}{history_url_end}" hx-target="#span-history-{pk}" '
+    'hx-swap="innerHTML">{history_words}</a></div>'
+    '<div id="span-history-{pk}" class="span-history" aria-live="polite"></div>'
+    "</li>"
+)
+
+
+@cache
+def _row_format(source, decided, notice, edit, delete, refusal) -> str:
+    """Return the format string of a row with these parts (``decided``: "",
+    "decided" or "rejected")."""
+    pieces = [_ROW_HEAD]
+    if source:
+        pieces.append(_ROW_SOURCE)
+    if decided:
+        pieces.append(_ROW_REJECTED if decided == "rejected" else _ROW_DECIDED)
+    pieces.append("</div>")
+    if notice:
+        pieces.append(_ROW_NOTICE)
+    if edit or delete:
+        pieces.append('<div class="span-actions small">')
+        pieces.extend(
+            piece
+            for piece, wanted in ((_ROW_EDIT, edit), (_ROW_DELETE, delete))
+            if wanted
+        )
+        pieces.append("</div>")
+    if refusal:
+        pieces.append(_ROW_REFUSAL)
+    pieces.append(_ROW_TAIL)
+    return "".join(pieces)
+
+
+def _decided_words(parts, span) -> tuple[str, str]:
+    """Return ("decided" or "rejected" or "", the words saying who and when)."""
     if span.status == Span.Status.PENDING:
-        return ""
+        return "", ""
+    rejected = span.status == Span.Status.REJECTED
     if span.reviewer and span.reviewed_at:
         when = date_format(
             timezone.localtime(span.reviewed_at), "SHORT_DATETIME_FORMAT"
         )
-        template = parts[
-            "approved_by" if span.status == Span.Status.APPROVED else "rejected_by"
-        ]
-        line = template.replace("%(user)s", escape(span.reviewer)).replace(
-            "%(when)s", escape(when)
-        )
-    elif span.status == Span.Status.REJECTED:
-        line = parts["rejected"]
-    else:
-        return ""
-    if span.status == Span.Status.REJECTED:
-        return f'<div class="reason">{line} {escape(span.rejection_reason)}</div>'
-    return f'<div class="decided">{line}</div>'
+        template = parts["templates"]["rejected_by" if rejected else "approved_by"]
+        return ("rejected" if rejected else "decided"), template % {
+            "user": span.reviewer,
+            "when": when,
+        }
+    if rejected:
+        return "rejected", parts["rejected"]
+    return "", ""
 
 
 @register.simple_tag(takes_context=True)
 def span_row(context, span) -> SafeString:
-    """Return a span's row in the annotate page's panel (not in edit mode).
-
-    Built in Python rather than as a template partial: the panel repeats it for
-    every span, and at 1,000 spans the template engine alone took ~85 ms of the
-    page's budget; this takes a tenth of that.
-    """
+    """Return a span's row in the annotate page's panel (not in edit mode)."""
     parts = _row_parts(context)
     pk = int(span.pk)
-    html = [
-        f'<li id="span-row-{pk}" class="span-row status-{escape(span.status)}">'
-        f'<button type="button" class="span-show" data-show-span="{pk}" '
-        f'title="{parts["show"]}">'
-        f"{parts['quoted'].replace('%(text)s', escape(span.excerpt))}</button>"
-        f'<div class="span-meta small"><span class="status">'
-        f"{escape(span.status_label)}</span> · {escape(span.details)}"
-    ]
-    if span.source_span is not None:
-        html.append(
-            f' · {parts["source"]} <button type="button" class="link" '
-            f'data-show-span="{int(span.source_id)}">'
-            f"{escape(span.source_span.excerpt)}</button>"
+    escaped = parts["escaped"]
+    values = {
+        "pk": pk,
+        "status": escaped[span.status],
+        "show": parts["show"],
+        "excerpt": parts["templates"]["quoted"] % {"text": span.excerpt},
+        "status_label": escaped[span.status_label],
+        "details": escaped[span.details],
+        "history_url": parts["history_url"][0],
+        "history_url_end": parts["history_url"][1],
+        "history_words": parts["history"],
+        "review": _NOTHING,
+    }
+    source = span.source_span is not None
+    if source:
+        values.update(
+            source_words=parts["source"],
+            source_id=int(span.source_id),
+            source_excerpt=span.source_span.excerpt,
         )
-    html.append(_decided_line(parts, span))
-    html.append("</div>")
+    decided, values["decided"] = _decided_words(parts, span)
+    if decided == "rejected":
+        values["reason"] = span.rejection_reason
     if span.notice:
-        html.append(
-            f'<p class="flash error small" role="alert">{escape(span.notice)}</p>'
-        )
+        values["notice"] = span.notice
     if span.editable:
-        edit = parts["edit_entity" if span.label.is_entity else "edit_statement"]
-        delete_url = f"{parts['spans_url']}{pk}/delete/"
-        html.append(
-            f'<div class="span-actions small">'
-            f'<a href="?span={pk}&amp;edit=1#span-row-{pk}" '
-            f'hx-get="?span={pk}&amp;edit=1" hx-target="closest li" '
-            f'hx-swap="outerHTML">{edit}</a> '
-            f'<form method="post" action="{delete_url}" hx-post="{delete_url}" '
-            f'class="inline">{parts["csrf"]}<button type="submit" '
-            f'class="link danger">{parts["delete"]}</button></form></div>'
+        values["edit_words"] = parts[
+            "edit_entity" if span.label.is_entity else "edit_statement"
+        ]
+    if span.deletable:
+        values.update(
+            spans_url=parts["spans_url"],
+            csrf=parts["csrf"],
+            delete_words=parts["delete"],
         )
+    refusal = False
     if span.reviewable:
-        html.append(
-            _review_controls(
-                _review_parts(context),
-                span,
-                f"{parts['spans_url']}{pk}/approve/",
-                f"{parts['spans_url']}{pk}/reject/",
-                span.reject_form,
-            )
+        values["review"] = _review_controls(
+            _review_parts(context),
+            span,
+            f"{parts['spans_url']}{pk}/approve/",
+            f"{parts['spans_url']}{pk}/reject/",
+            span.reject_form,
         )
     elif span.review_refusal:
-        html.append(f'<p class="small muted refusal">{escape(span.review_refusal)}</p>')
-    history_url = parts["history_url"].format(pk)
-    html.append(
-        f'<div class="span-links small"><a href="{history_url}" '
-        f'hx-get="{history_url}" hx-target="#span-history-{pk}" '
-        f'hx-swap="innerHTML">{parts["history"]}</a></div>'
-        f'<div id="span-history-{pk}" class="span-history" aria-live="polite"></div>'
-        "</li>"
+        refusal = True
+        values["refusal"] = span.review_refusal
+    row_format = _row_format(
+        source,
+        decided,
+        bool(span.notice),
+        bool(span.editable),
+        bool(span.deletable),
+        refusal,
     )
-    # Safe: every value above is escaped or an integer.
-    return mark_safe("".join(html))
+    return format_html(row_format, **values)

@@ -26,15 +26,15 @@ def test_it_filters_without_reloading_and_the_back_button_restores(page, alice):
     # A marker on the window survives htmx swaps but not a full page load.
     page.evaluate("window.sameDocument = true")
 
-    page.fill("input[name=q]", "ferry")
+    page.fill("input[name=search]", "ferry")
     page.wait_for_function(
         "() => document.querySelectorAll('#article-results tbody tr').length === 1"
     )
     assert page.locator("#article-results").inner_text().count("Harbour ferry") == 1
-    page.wait_for_url(re.compile(r"q=ferry"))
+    page.wait_for_url(re.compile(r"search=ferry"))
     assert page.evaluate("window.sameDocument") is True
 
-    page.fill("input[name=q]", "")
+    page.fill("input[name=search]", "")
     page.select_option("select[name=language]", "fr")
     page.wait_for_url(re.compile(r"language=fr"))
     page.wait_for_function(
@@ -42,11 +42,11 @@ def test_it_filters_without_reloading_and_the_back_button_restores(page, alice):
     )
 
     page.go_back()
-    page.wait_for_url(re.compile(r"q=ferry"))
+    page.wait_for_url(re.compile(r"search=ferry"))
     page.wait_for_function(
         "() => document.querySelectorAll('#article-results tbody tr').length === 1"
     )
-    assert page.input_value("input[name=q]") == "ferry"
+    assert page.input_value("input[name=search]") == "ferry"
 
     # The URL alone is enough: a shared link opens filtered.
     page.goto("/?language=en")

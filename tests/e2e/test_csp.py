@@ -74,6 +74,8 @@ def pages(article, quote):
         "/export/",
         "/datasets/",
         "/tokens/",
+        "/keys/",
+        "/account/",
         "/api/v1/docs/",
         "/no-such-page/",
     ]
@@ -164,6 +166,39 @@ def test_the_api_docs_render_under_the_policy(page, newsroom):
     page.wait_for_selector("#swagger-ui .opblock-tag", timeout=20_000)
     assert "Newsroom annotations API" in page.inner_text("#swagger-ui")
     assert page.evaluate("window.__csp") == []
+    assert not console, console
+
+
+def test_the_upload_preview_and_its_warnings_keep_the_policy(page, newsroom):
+    console = watched(page)
+    log_in(page, "alice")
+    found = {}
+    page.goto("/articles/new/")
+    furniture = "Sélectionner la langue\nDown Icon\n"
+    page.fill("textarea[name=text]", "Le port rouvre\n" + furniture + TEXT)
+    page.click("button[value=preview]")
+    page.wait_for_selector(".paragraph-list li:has(input:not(:checked))")
+    found["preview"] = page.evaluate("window.__csp")
+    # Ticking a line back runs the page's script.
+    page.locator(".paragraph-list li", has_text="Down Icon").locator("input").check()
+    found["preview, a line ticked back"] = page.evaluate("window.__csp")
+    # The same text as an article already stored: the warning and its link.
+    page.goto("/articles/new/")
+    page.fill("input[name=title]", "Encore")
+    page.fill("textarea[name=text]", TEXT)
+    page.click("button[value=save]")
+    page.wait_for_selector(".duplicate-note")
+    found["duplicate warning"] = page.evaluate("window.__csp")
+    # A new token's key, shown once.
+    page.goto("/tokens/")
+    page.fill("input[name=name]", "notebook")
+    page.click(".token-form button[type=submit]")
+    page.wait_for_selector("#new-token-key")
+    found["new token"] = page.evaluate("window.__csp")
+    page.click("form[action$='/logout/'] button")
+    page.wait_for_load_state("networkidle")
+    found["logged out"] = page.evaluate("window.__csp || []")
+    assert not any(found.values()), found
     assert not console, console
 
 

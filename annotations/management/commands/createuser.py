@@ -1,12 +1,11 @@
 import getpass
 import sys
 
-from django.contrib.auth.forms import AdminUserCreationForm
-from django.contrib.auth.models import Group
+from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
-from django.db import transaction
 
-from annotations.models import Role
+from annotations import services
+from annotations.choices import Role
 
 ROLE_CHOICES = [*Role.values, "admin"]
 
@@ -26,40 +25,17 @@ class Command(BaseCommand):
         parser.add_argument("--password", help="Prompted for when omitted.")
         parser.add_argument("--email", default="")
 
-    @transaction.atomic
     def handle(self, *args, username, role, password, email, **options):
-        if password is None:
-            password = self._prompt_password()
-        # The admin's own form: the same username and password rules, the same
-        # messages, whichever way an account is made.
-        form = AdminUserCreationForm(
-            data={
-                "username": username,
-                "password1": password,
-                "password2": password,
-                "usable_password": "true",
-            }
-        )
-        if not form.is_valid():
-            problems = form.errors.as_data()
-            if "username" in problems:
-                raise CommandError(
-                    "Username refused: " + " ".join(_messages(problems["username"]))
-                )
-            raise CommandError(
-                "Password refused: "
-                + " ".join(
-                    message
-                    for errors in problems.values()
-                    for message in _messages(errors)
-                )
+        try:
+            if password is None:
+                # Before asking for a password nobody could use.
+                services.user_check_username(username=username)
+                password = self._prompt_password()
+            services.user_create(
+                username=username, roles=role, password=password, email=email
             )
-        user = form.save(commit=False)
-        user.email = email
-        if "admin" in role:
-            user.is_staff = user.is_superuser = True
-        user.save()
-        user.groups.set(Group.objects.filter(name__in=role))
+        except ValidationError as exc:
+            raise CommandError(_refusal(exc)) from None
         self.stdout.write(f"Created {username} with role {', '.join(role)}.")
 
     def _prompt_password(self):
@@ -71,5 +47,10 @@ class Command(BaseCommand):
         return first
 
 
-def _messages(errors) -> list[str]:
-    return [message for error in errors for message in error.messages]
+def _refusal(error: ValidationError) -> str:
+    problems = error.message_dict
+    if "username" in problems:
+        return "Username refused: " + " ".join(problems["username"])
+    if "password" in problems:
+        return "Password refused: " + " ".join(problems["password"])
+    return " ".join(error.messages)

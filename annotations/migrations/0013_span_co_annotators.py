@@ -37,7 +37,7 @@ def from_the_audit_trail(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("annotations", "0008_span_article_id_index"),
+        ("annotations", "0012_article_search_text"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

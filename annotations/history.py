@@ -1,0 +1,132 @@
+"""The history pages' wording: audit events told as a person reads them.
+
+Label slugs become names, statuses and entity types their words, a source
+span its text (only when the reader may see it), and each edit the fields it
+changed, before and after.
+"""
+
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from .models import AuditEvent, Label, Span
+from .text import excerpt
+
+_FIELD_NAMES = {
+    "label": gettext_lazy("label"),
+    "start": gettext_lazy("start"),
+    "end": gettext_lazy("end"),
+    "text": gettext_lazy("text"),
+    "entity_type": gettext_lazy("entity type"),
+    "source": gettext_lazy("source"),
+    "status": gettext_lazy("status"),
+    "rejection_reason": gettext_lazy("reason"),
+    "title": gettext_lazy("title"),
+    "language": gettext_lazy("language"),
+    "source_url": gettext_lazy("source URL"),
+    "outlet": gettext_lazy("outlet"),
+    "byline": gettext_lazy("byline"),
+    "published_on": gettext_lazy("published on"),
+    "is_deleted": gettext_lazy("deleted"),
+}
+# The reviewer and the version follow from the status; the hash from the text.
+_UNTOLD = {"reviewed_by", "version", "text_sha256"}
+
+
+class _EventValues:
+    """Turn the values a snapshot holds into words: label names, statuses, sources."""
+
+    def __init__(self, user, events):
+        self.labels = dict(Label.objects.values_list("slug", "name"))
+        self.statuses = dict(Span.Status.choices)
+        self.entity_types = dict(Span.EntityType.choices)
+        sources = {
+            snapshot.get("source")
+            for event in events
+            for snapshot in (event.before, event.after)
+            if snapshot and event.object_type == "span" and snapshot.get("source")
+        }
+        # Only sources the user may read: a consumer never learns a pending
+        # entity's words.
+        self.sources = dict(
+            Span.objects.visible_to(user)
+            .filter(pk__in=sources)
+            .values_list("pk", "text")
+            if sources
+            else ()
+        )
+
+    def __call__(self, field, value) -> str:
+        if value in (None, ""):
+            return "—"
+        if field == "label":
+            return self.labels.get(value, value)
+        if field == "status":
+            return str(self.statuses.get(value, value))
+        if field == "entity_type":
+            return str(self.entity_types.get(value, value))
+        if field == "source":
+            text = self.sources.get(value)
+            if not text:
+                return f"#{value}"
+            return _("%(text)s (#%(id)s)") % {
+                "text": _("“%(text)s”") % {"text": excerpt(text, 60)},
+                "id": value,
+            }
+        if field == "is_deleted":
+            return _("yes") if value else _("no")
+        if field == "text":
+            return _("“%(text)s”") % {"text": excerpt(str(value), 140)}
+        return str(value)
+
+
+def annotated_by(author: str, co_annotators: list[str]) -> str:
+    """Name a span's author and whoever changed its label or offsets since."""
+    if not co_annotators:
+        return author
+    return _("%(author)s, changed by %(others)s") % {
+        "author": author,
+        "others": ", ".join(co_annotators),
+    }
+
+
+def entries(user, events) -> list[dict]:
+    """Return each event as the history pages show it, oldest first."""
+    events = list(events)
+    words = _EventValues(user, events)
+    entries = []
+    for event in events:
+        before, after = event.before or {}, event.after or {}
+        snapshot = after or before
+        entry = {
+            "event": event,
+            "action": event.get_action_display(),
+            "is_span": event.object_type == "span",
+            "changes": [],
+            "reason": "",
+        }
+        if entry["is_span"]:
+            entry["label"] = words("label", snapshot.get("label"))
+            entry["text"] = excerpt(snapshot.get("text", ""), 80)
+        if event.action == AuditEvent.Action.REJECT:
+            entry["reason"] = after.get("rejection_reason", "")
+        elif event.action == AuditEvent.Action.CREATE and entry["is_span"]:
+            entry["details"] = _("characters %(start)d–%(end)d") % {
+                "start": after.get("start", 0),
+                "end": after.get("end", 0),
+            }
+        elif event.action == AuditEvent.Action.UPDATE:
+            for field, name in _FIELD_NAMES.items():
+                if field in _UNTOLD or before.get(field) == after.get(field):
+                    continue
+                if field == "text" and not entry["is_span"]:
+                    entry["changes"].append((name, _("changed"), ""))
+                    continue
+                entry["changes"].append(
+                    (
+                        name,
+                        words(field, before.get(field)),
+                        words(field, after.get(field)),
+                    )
+                )
+        entries.append(entry)
+    return entries
