@@ -21,6 +21,9 @@ class SpanStatus(models.TextChoices):
     PENDING = "pending", gettext_lazy("Pending")
     APPROVED = "approved", gettext_lazy("Approved")
     REJECTED = "rejected", gettext_lazy("Rejected")
+    # An annotator's own version once its article is adjudicated: kept for
+    # agreement and feedback, never exported or shown to consumers.
+    SUPERSEDED = "superseded", gettext_lazy("Superseded")
 
 
 class ApiTokenScope(models.TextChoices):

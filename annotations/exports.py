@@ -453,7 +453,9 @@ def _querysets(query: ExportQuery, user):
     join to skip deleted articles is left out (it would scan every article for
     each chunk); its consumer rule is applied here instead.
     """
-    spans = Span.objects.all()
+    # An article's own spans only: annotators' versions of a blind article
+    # (superseded or not) never leave the team.
+    spans = Span.objects.filter(blind=False).current()
     if user is SYSTEM:
         articles = Article.objects.alive()
     else:

@@ -98,6 +98,11 @@ class ArticleFilter(django_filters.FilterSet):
     created_after = UtcDateTimeFilter(
         field_name="created_at", lookup_expr="gte", label=gettext_lazy("Created after")
     )
+    assigned_to = django_filters.CharFilter(
+        method="filter_assigned_to",
+        label=gettext_lazy("Assigned to"),
+        help_text="Articles this username is assigned to annotate.",
+    )
 
     class Meta:
         model = Article
@@ -109,6 +114,7 @@ class ArticleFilter(django_filters.FilterSet):
             "label",
             "outlet",
             "created_after",
+            "assigned_to",
         ]
 
     def __init__(self, *args, **kwargs):
@@ -119,6 +125,9 @@ class ArticleFilter(django_filters.FilterSet):
         if refusal:
             # Refused rather than ignored, so a consumer's script learns why.
             _reshape(self, "status", validators=[_refuse(refusal, code="work_status")])
+
+    def filter_assigned_to(self, queryset, name, value):
+        return queryset.filter(assignments__annotator__username=value)
 
     def filter_status(self, queryset, name, value):
         return queryset.filter_work_status(value)
@@ -186,6 +195,16 @@ def _once(choices):
 
 class ArticleListFilter(ArticleFilter):
     """ArticleFilter as the article list page offers it."""
+
+    # The page's "Assigned to me"; the API names the annotator (assigned_to).
+    mine = django_filters.BooleanFilter(
+        method="filter_mine",
+        label=gettext_lazy("Assigned to me"),
+        widget=forms.CheckboxInput,
+    )
+
+    def filter_mine(self, queryset, name, value):
+        return queryset.assigned_to(self.request.user) if value else queryset
 
     def __init__(self, data=None, queryset=None, *, request):
         super().__init__(data, queryset, request=request)
@@ -345,3 +364,40 @@ class ReviewQueueFilter(SpanFilter):
     @property
     def position(self) -> tuple[int, int, int, int] | None:
         return self.form.cleaned_data.get("after") if self.is_valid() else None
+
+
+class AgreementFilter(django_filters.FilterSet):
+    """What ``/api/v1/agreement/`` and ``/agreement/`` compare.
+
+    The filters narrow the report (``agreement.report``), not this queryset.
+    """
+
+    article = IdFilter(method="keep", label=gettext_lazy("Article"))
+    label = SlugsFilter(
+        to_field_name="slug",
+        queryset=Label.objects.all(),
+        method="keep",
+        label=gettext_lazy("Labels"),
+        help_text="Label slug; repeat for several.",
+    )
+    annotator = django_filters.CharFilter(
+        method="keep",
+        max_length=150,
+        label=gettext_lazy("Annotator"),
+        help_text="Only the pairs with this username.",
+    )
+
+    class Meta:
+        model = Article
+        fields = ["article", "label", "annotator"]
+
+    def keep(self, queryset, name, value):
+        return queryset
+
+    def report_arguments(self) -> dict:
+        data = self.form.cleaned_data
+        return {
+            "article_ids": [data["article"]] if data.get("article") else [],
+            "label_slugs": [label.slug for label in data.get("label") or ()],
+            "annotator": data.get("annotator") or None,
+        }

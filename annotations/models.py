@@ -130,6 +130,13 @@ class Profile(models.Model):
         return f"{self.user} ({self.language or '-'})"
 
 
+class AnnotationMode(models.TextChoices):
+    """How an article is annotated (DESIGN.md section 7)."""
+
+    SHARED = "shared", gettext_lazy("Shared")
+    BLIND = "blind", gettext_lazy("Blind")
+
+
 class WorkStatus(models.TextChoices):
     """Where an article stands, derived from its spans (never stored)."""
 
@@ -153,12 +160,14 @@ def _span_count(spans, status):
 
 
 def _work_status_conditions() -> dict:
-    every = Span.objects.filter(article=OuterRef("pk"))
+    every = Span.objects.filter(article=OuterRef("pk")).exclude(
+        status=Span.Status.SUPERSEDED
+    )
     decided_statuses = [Span.Status.APPROVED, Span.Status.REJECTED]
-    # "Neither approved nor rejected" is pending (a check constraint says so),
-    # and "not pending" is decided. Put this way, no planner is tempted to walk
-    # the index of every span by status instead of the article's own spans
-    # (SQLite, without statistics, was).
+    # "Neither approved nor rejected" is pending (a check constraint says so,
+    # superseded versions aside), and "not pending" is decided. Put this way,
+    # no planner is tempted to walk the index of every span by status instead
+    # of the article's own spans (SQLite, without statistics, was).
     undecided = Exists(every.exclude(status__in=decided_statuses))
     decided = Exists(every.exclude(status=Span.Status.PENDING))
     return {
@@ -220,11 +229,66 @@ class ArticleQuerySet(models.QuerySet):
     def visible_to(self, user):
         return self.alive() if permissions.can(user, "read_article") else self.none()
 
-    def with_span_counts(self):
+    def assigned_to(self, user):
+        """Keep the articles ``user`` is assigned to annotate."""
+        return self.filter(
+            Exists(Assignment.objects.filter(article=OuterRef("pk"), annotator=user))
+        )
+
+    def in_blind_round(self):
+        """Keep blind articles not yet adjudicated: their versions stay apart."""
+        return self.filter(
+            annotation_mode=AnnotationMode.BLIND, adjudicated_at__isnull=True
+        )
+
+    def compared_for(self, user):
+        """Return the double-annotated articles whose agreement ``user`` may see.
+
+        Reviewers and admins see every one except those they annotate blind
+        themselves before adjudication; everyone else only adjudicated ones,
+        so no figure tells of a version still being written.
+        """
+        if not permissions.can(user, "view_agreement"):
+            return self.none()
+        articles = self.visible_to(user).double_annotated()
+        if permissions.can(user, "read_all_versions"):
+            return articles.filter(sees_every_version(user, "pk"))
+        return articles.filter(adjudicated_at__isnull=False)
+
+    def double_annotated(self):
+        """Keep blind articles where at least two annotators have a version."""
+        versions = (
+            Span.objects.filter(article=OuterRef("pk"), blind=True)
+            .order_by()
+            .values("article")
+            .annotate(n=Count("created_by", distinct=True))
+            .values("n")
+        )
+        return (
+            self.filter(annotation_mode=AnnotationMode.BLIND)
+            .annotate(annotators_with_versions=Subquery(versions[:1]))
+            .filter(annotators_with_versions__gte=2)
+        )
+
+    def with_span_counts(self, user=None):
+        """Annotate ``spans_pending/approved/rejected``; with ``user``, only the
+        versions of blind articles they may see are counted."""
+        seen = Q()
+        if getattr(user, "is_authenticated", False):
+            seen = (
+                Q(spans__blind=False)
+                | Q(spans__created_by=user)
+                | sees_every_version(user, "pk")
+            )
         return self.annotate(
-            spans_pending=Count("spans", filter=Q(spans__status=Span.Status.PENDING)),
-            spans_approved=Count("spans", filter=Q(spans__status=Span.Status.APPROVED)),
-            spans_rejected=Count("spans", filter=Q(spans__status=Span.Status.REJECTED)),
+            **{
+                f"spans_{status}": Count("spans", filter=Q(spans__status=status) & seen)
+                for status in (
+                    Span.Status.PENDING,
+                    Span.Status.APPROVED,
+                    Span.Status.REJECTED,
+                )
+            }
         )
 
     def with_work_status(self, spans=None):
@@ -301,6 +365,24 @@ class Article(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
     is_deleted = models.BooleanField(default=False)
     deleted_at = models.DateTimeField(null=True, blank=True)
+    annotation_mode = models.CharField(
+        max_length=6, choices=AnnotationMode, default=AnnotationMode.SHARED
+    )
+    annotators = models.ManyToManyField(
+        settings.AUTH_USER_MODEL,
+        through="Assignment",
+        through_fields=("article", "annotator"),
+        related_name="articles_assigned",
+        blank=True,
+    )
+    adjudicated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="articles_adjudicated",
+    )
+    adjudicated_at = models.DateTimeField(null=True, blank=True)
     # Title and text as a full-text document. On PostgreSQL a trigger fills it
     # on every write of the title or text; elsewhere it stays empty.
     search_vector = SearchVectorField(null=True, editable=False)
@@ -361,6 +443,15 @@ class Article(models.Model):
         self.text_sha256 = text_utils.sha256_hex(text)
         return True
 
+    @property
+    def is_blind(self) -> bool:
+        return self.annotation_mode == AnnotationMode.BLIND
+
+    @property
+    def in_blind_round(self) -> bool:
+        """True while each annotator's version stays apart (until adjudication)."""
+        return self.is_blind and self.adjudicated_at is None
+
     def soft_delete(self):
         self.is_deleted = True
         self.deleted_at = timezone.now()
@@ -388,17 +479,80 @@ class Article(models.Model):
         }
 
 
+def sees_every_version(user, article_field: str = "article_id") -> Q:
+    """Return a condition on ``article_field``: ``user`` may read every
+    annotator's version of the article.
+
+    Reviewers and admins may, except in a blind article they annotate
+    themselves until it is adjudicated; nobody else may.
+    """
+    if not permissions.can(user, "read_all_versions"):
+        return Q(pk__in=[])
+    own_rounds = Assignment.objects.filter(
+        annotator=user,
+        article__annotation_mode=AnnotationMode.BLIND,
+        article__adjudicated_at__isnull=True,
+    ).values("article_id")
+    return ~Q(**{f"{article_field}__in": own_rounds})
+
+
+class Assignment(models.Model):
+    """An annotator assigned to an article (blind or shared)."""
+
+    article = models.ForeignKey(Article, models.CASCADE, related_name="assignments")
+    annotator = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.PROTECT, related_name="assignments"
+    )
+    assigned_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.PROTECT, related_name="+"
+    )
+    assigned_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["article_id", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["article", "annotator"],
+                name="assignment_unique_per_article",
+                violation_error_message=gettext_lazy(
+                    "This annotator is already assigned to the article."
+                ),
+            )
+        ]
+        indexes = [
+            models.Index(
+                fields=["annotator", "article"], name="assignment_annotator_idx"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.annotator} → {self.article_id}"
+
+
 class SpanQuerySet(models.QuerySet):
     def alive(self):
         return self.filter(article__is_deleted=False)
 
     def visible_to(self, user):
-        """Return the spans ``user`` may read: consumers see approved spans only."""
+        """Return the spans ``user`` may read: consumers see approved spans only;
+        in blind articles each annotator sees only their own version.
+        """
         if not permissions.can(user, "read_article"):
             return self.none()
         if permissions.sees_approved_only(user):
+            # Versions are never approved: adjudication approves copies.
             return self.alive().approved()
-        return self.alive()
+        return self.alive().filter(
+            Q(blind=False) | Q(created_by=user) | sees_every_version(user)
+        )
+
+    def current(self):
+        """Leave out superseded versions: what an article's pages show."""
+        return self.exclude(status=Span.Status.SUPERSEDED)
+
+    def versions(self):
+        """Keep the annotators' own versions of blind articles (superseded too)."""
+        return self.filter(blind=True)
 
     def approved(self):
         return self.filter(status=Span.Status.APPROVED)
@@ -432,9 +586,17 @@ class SpanQuerySet(models.QuerySet):
         (a check constraint makes it so): an equality on the status would lead
         SQLite, which keeps no statistics, to read every pending span through
         the status index and sort them all, where walking the review order's
-        index stops after one page.
+        index stops after one page. Versions of blind articles are left out:
+        adjudication decides on them.
         """
-        return self.exclude(status__in=[Span.Status.APPROVED, Span.Status.REJECTED])
+        # Versions in a blind article are decided by adjudication, not here.
+        return self.exclude(
+            status__in=[
+                Span.Status.APPROVED,
+                Span.Status.REJECTED,
+                Span.Status.SUPERSEDED,
+            ]
+        ).filter(blind=False)
 
     def in_review_order(self):
         """Order oldest article first, then by position in the article.
@@ -487,7 +649,10 @@ class Span(models.Model):
         blank=True,
         related_name="attributed_spans",
     )
-    status = models.CharField(max_length=8, choices=Status, default=Status.PENDING)
+    status = models.CharField(max_length=10, choices=Status, default=Status.PENDING)
+    # One annotator's own version in a blind article (created_by is that
+    # annotator): only they, reviewers and admins see it until adjudication.
+    blind = models.BooleanField(default=False)
     rejection_reason = models.TextField(blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, models.PROTECT, related_name="spans_created"
@@ -521,8 +686,14 @@ class Span(models.Model):
                 condition=Q(start__lt=F("end")), name="span_start_before_end"
             ),
             models.CheckConstraint(
-                condition=Q(status__in=["pending", "approved", "rejected"]),
+                condition=Q(
+                    status__in=["pending", "approved", "rejected", "superseded"]
+                ),
                 name="span_status_valid",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="superseded") | Q(blind=True),
+                name="span_superseded_is_a_version",
             ),
             models.CheckConstraint(
                 condition=Q(entity_type__isnull=True)
@@ -533,15 +704,31 @@ class Span(models.Model):
                 condition=~Q(status="rejected") | ~Q(rejection_reason=""),
                 name="span_rejection_has_reason",
             ),
+            # Two partial constraints, not one over a nullable column: NULLs
+            # are distinct in unique constraints on both databases.
             models.UniqueConstraint(
                 fields=["article", "start", "end", "label"],
+                condition=Q(blind=False),
                 name="span_unique_per_article_label",
                 violation_error_message=gettext_lazy(
                     "This article already has a span with this label at these offsets."
                 ),
             ),
+            models.UniqueConstraint(
+                fields=["article", "start", "end", "label", "created_by"],
+                condition=Q(blind=True),
+                name="span_unique_per_annotator_version",
+                violation_error_message=gettext_lazy(
+                    "Your version already has a span with this label at these offsets."
+                ),
+            ),
         ]
         indexes = [
+            # The review order; the partial unique indexes serve only queries
+            # that repeat their condition.
+            models.Index(
+                fields=["article", "start", "end", "label"], name="span_position_idx"
+            ),
             models.Index(fields=["status", "created_at"]),
             models.Index(fields=["updated_at"]),
             # One article's spans in id order (the API's cursor pages) without
@@ -571,6 +758,19 @@ class Span(models.Model):
             pk=self.pk,
             article_id=self.article_id,
         )
+        # A version's source is of the same version (versions are apart).
+        if (
+            source is not None
+            and "source" not in errors
+            and (
+                self.source.blind != self.blind
+                or (self.blind and self.source.created_by_id != self.created_by_id)
+            )
+        ):
+            errors["source"] = _(
+                "The source must belong to the same version of the article: "
+                "span %(id)d is another annotator's."
+            ) % {"id": self.source.pk}
         if errors:
             raise ValidationError(errors)
         self.text = self.article.text[self.start : self.end]
@@ -595,6 +795,7 @@ class Span(models.Model):
             "rejection_reason": self.rejection_reason,
             "reviewed_by": self.reviewed_by_id,
             "version": self.version,
+            "blind": self.blind,
         }
 
 
@@ -735,10 +936,12 @@ class AuditEventQuerySet(models.QuerySet):
         """Return the events of history ``user`` may read, as they may read them.
 
         Editors, reviewers and admins read every event of the articles they
-        see. Data consumers read an article's own events and, of each span
-        they may see (approved), only the approval that stands: no earlier
-        edit, rejection, reason or reviewer. Those approvals come back with
-        ``before`` cleared and ``after`` cut to ``CONSUMER_SPAN_FIELDS``.
+        see, but not those of other annotators' versions of a blind article
+        that they may not see (``without_hidden_versions``). Data consumers
+        read an article's own events and, of each span they may see
+        (approved), only the approval that stands: no earlier edit, rejection,
+        reason or reviewer. Those approvals come back with ``before`` cleared
+        and ``after`` cut to ``CONSUMER_SPAN_FIELDS``.
         """
         from .permissions import can, sees_approved_only
 
@@ -748,9 +951,13 @@ class AuditEventQuerySet(models.QuerySet):
             article_id__in=Article.objects.visible_to(user).values("pk")
         )
         if not sees_approved_only(user):
-            return events
+            return events.without_hidden_versions(user)
         spans = Span.objects.visible_to(user)
-        approval = Q(object_type="span", action=AuditEvent.Action.APPROVE)
+        # Adjudication approves the spans it makes.
+        approval = Q(
+            object_type="span",
+            action__in=[AuditEvent.Action.APPROVE, AuditEvent.Action.ADJUDICATE],
+        )
         # An edit sends a span back to pending; only its latest approval stands.
         later_approval = AuditEvent.objects.filter(
             approval, object_id=OuterRef("object_id"), pk__gt=OuterRef("pk")
@@ -768,6 +975,35 @@ class AuditEventQuerySet(models.QuerySet):
         events._iterable_class = _EventsAsConsumersReadThem
         return events
 
+    def without_hidden_versions(self, user):
+        """Leave out the events of other annotators' versions ``user`` may not see.
+
+        A version's events carry ``"blind": true`` in their snapshots. Before
+        adjudication only the version's annotator writes to it, so the events
+        of a deleted version are theirs.
+        """
+        if not permissions.can(user, "read_article"):
+            return self.none()
+        of_a_version = Q(object_type="span") & (
+            Q(after__blind=True) | Q(before__blind=True)
+        )
+        own_versions = Span.objects.filter(blind=True, created_by=user).values("pk")
+        hidden = (
+            of_a_version
+            & ~Q(actor=user)
+            & ~Q(object_id__in=own_versions)
+            & ~sees_every_version(user, "article_id")
+        )
+        # A CASE, not exclude(): a missing JSON key is NULL, and NOT NULL
+        # would drop the row.
+        return self.alias(
+            hidden_version=Case(
+                When(hidden, then=Value(True)),
+                default=Value(False),
+                output_field=models.BooleanField(),
+            )
+        ).filter(hidden_version=False)
+
 
 class AuditEvent(models.Model):
     class Action(models.TextChoices):
@@ -776,6 +1012,9 @@ class AuditEvent(models.Model):
         DELETE = "delete", gettext_lazy("Deleted")
         APPROVE = "approve", gettext_lazy("Approved")
         REJECT = "reject", gettext_lazy("Rejected")
+        ASSIGN = "assign", gettext_lazy("Assigned")
+        ADJUDICATE = "adjudicate", gettext_lazy("Adjudicated")
+        SUPERSEDE = "supersede", gettext_lazy("Superseded")
 
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,

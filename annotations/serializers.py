@@ -142,6 +142,9 @@ class ArticleSerializer(RefuseUnknownFields, serializers.ModelSerializer):
         help_text="Stored canonical: UTF-8, NFC, LF newlines, trimmed ends.",
     )
     span_counts = serializers.SerializerMethodField()
+    annotators = serializers.SerializerMethodField(
+        help_text="Usernames of the assigned annotators."
+    )
 
     class Meta:
         model = Article
@@ -159,6 +162,9 @@ class ArticleSerializer(RefuseUnknownFields, serializers.ModelSerializer):
             "created_at",
             "updated_at",
             "span_counts",
+            "annotation_mode",
+            "annotators",
+            "adjudicated_at",
         ]
         read_only_fields = [
             "id",
@@ -167,7 +173,17 @@ class ArticleSerializer(RefuseUnknownFields, serializers.ModelSerializer):
             "created_at",
             "updated_at",
             "span_counts",
+            "annotation_mode",
+            "annotators",
+            "adjudicated_at",
         ]
+
+    def get_annotators(self, article) -> list[str]:
+        # Prefetched by the viewset with their users (one query a page).
+        return sorted(
+            assignment.annotator.get_username()
+            for assignment in article.assignments.all()
+        )
 
     @extend_schema_field(SpanCountsSerializer)
     def get_span_counts(self, article):
@@ -500,3 +516,196 @@ class DatasetCreateSerializer(serializers.Serializer):
     seed = serializers.IntegerField(
         required=False, min_value=0, max_value=2**63 - 1, help_text="Split seed."
     )
+
+
+# Double annotation (DESIGN.md section 7)
+
+
+class AssignSerializer(serializers.Serializer):
+    annotators = serializers.ListField(
+        child=serializers.CharField(max_length=150),
+        max_length=20,
+        help_text="Usernames of editors (or admins); blind needs two or more.",
+    )
+    blind = serializers.BooleanField(
+        default=False,
+        help_text="Each annotator sees and edits only their own spans until a "
+        "reviewer adjudicates.",
+    )
+
+    def validate_annotators(self, names):
+        from django.contrib.auth import get_user_model
+
+        users = {
+            user.get_username(): user
+            for user in get_user_model().objects.filter(
+                username__in=names, is_active=True
+            )
+        }
+        unknown = [name for name in names if name not in users]
+        if unknown:
+            raise serializers.ValidationError(
+                _("No active user named %(names)s.")
+                % {"names": ", ".join(map(repr, unknown))}
+            )
+        return [users[name] for name in names]
+
+
+class VersionSpanSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    start = serializers.IntegerField()
+    end = serializers.IntegerField()
+    label = serializers.CharField()
+    entity_type = serializers.CharField(allow_null=True)
+    source = serializers.IntegerField(allow_null=True)
+    text = serializers.CharField()
+
+
+class MergedSpanSerializer(serializers.Serializer):
+    start = serializers.IntegerField()
+    end = serializers.IntegerField()
+    label = serializers.CharField()
+    entity_type = serializers.CharField(allow_null=True)
+    text = serializers.CharField()
+    versions = serializers.ListField(
+        child=serializers.IntegerField(), help_text="Ids of the identical versions."
+    )
+
+
+class ProposalItemSerializer(serializers.Serializer):
+    item = serializers.CharField(help_text="Key to decide on it by.")
+    start = serializers.IntegerField()
+    end = serializers.IntegerField()
+    versions = serializers.DictField(
+        child=VersionSpanSerializer(many=True),
+        help_text="Per annotator, their spans in this item (maybe none).",
+    )
+
+
+class ProposalSerializer(serializers.Serializer):
+    state = serializers.CharField(
+        help_text="Send it back: if a version changed meanwhile, the answer is 409."
+    )
+    annotators = serializers.ListField(child=serializers.CharField())
+    merged = MergedSpanSerializer(many=True)
+    items = ProposalItemSerializer(many=True)
+
+
+class AdjudicatedSpanInputSerializer(serializers.Serializer):
+    start = serializers.IntegerField(min_value=0, max_value=MAX_INTEGER)
+    end = serializers.IntegerField(min_value=1, max_value=MAX_INTEGER)
+    label = serializers.CharField(max_length=50)
+    entity_type = serializers.ChoiceField(
+        choices=Span.EntityType.choices, required=False, allow_null=True
+    )
+    source = serializers.IntegerField(
+        required=False,
+        allow_null=True,
+        min_value=1,
+        max_value=2**63 - 1,
+        help_text="Id of an entity span of any version; it becomes the entity "
+        "the adjudication made of it.",
+    )
+
+
+class DecisionSerializer(serializers.Serializer):
+    item = serializers.CharField(max_length=20000)
+    keep = serializers.ListField(
+        child=serializers.CharField(max_length=150),
+        required=False,
+        help_text='Annotators whose spans to keep: one, several ("both") or none.',
+    )
+    spans = AdjudicatedSpanInputSerializer(
+        many=True, required=False, help_text="Spans written anew (an edit)."
+    )
+
+    def validate(self, data):
+        if ("keep" in data) == ("spans" in data):
+            raise serializers.ValidationError(
+                _("Give either keep (annotators) or spans (an edit) for each item.")
+            )
+        return data
+
+
+class AdjudicateSerializer(serializers.Serializer):
+    state = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=64,
+        help_text="The proposal's state, to refuse a stale decision (409).",
+    )
+    decisions = DecisionSerializer(many=True)
+
+    def validate_decisions(self, decisions):
+        seen = set()
+        for decision in decisions:
+            if decision["item"] in seen:
+                raise serializers.ValidationError(
+                    _("Item %(key)s is decided twice.") % {"key": decision["item"]}
+                )
+            seen.add(decision["item"])
+        return decisions
+
+
+class AdjudicationResultSerializer(serializers.Serializer):
+    article = serializers.IntegerField()
+    spans = SpanSerializer(many=True)
+
+
+class CountsSerializer(serializers.Serializer):
+    f1 = serializers.FloatField(allow_null=True)
+    both = serializers.IntegerField()
+    only_a = serializers.IntegerField()
+    only_b = serializers.IntegerField()
+    units = serializers.IntegerField(help_text="Spans compared.")
+
+
+class AlphaSerializer(serializers.Serializer):
+    value = serializers.FloatField(allow_null=True)
+    units = serializers.IntegerField(help_text="Tokens.")
+
+
+class ShareSerializer(serializers.Serializer):
+    agreement = serializers.FloatField(allow_null=True)
+    agreed = serializers.IntegerField()
+    units = serializers.IntegerField()
+
+
+class BoundaryShareSerializer(serializers.Serializer):
+    share = serializers.FloatField(allow_null=True)
+    count = serializers.IntegerField()
+    units = serializers.IntegerField(help_text="Spans without an exact counterpart.")
+
+
+class FiguresSerializer(serializers.Serializer):
+    strict = CountsSerializer()
+    partial = CountsSerializer()
+    alpha = AlphaSerializer()
+    entity_type = ShareSerializer()
+    source = ShareSerializer()
+    boundary_only = BoundaryShareSerializer()
+
+
+class PairSerializer(serializers.Serializer):
+    annotators = serializers.ListField(child=serializers.CharField())
+    articles = serializers.IntegerField()
+    labels = serializers.DictField(
+        child=FiguresSerializer(), help_text='Per label slug, and "all".'
+    )
+
+
+class DisagreementSerializer(serializers.Serializer):
+    article = serializers.IntegerField()
+    title = serializers.CharField()
+    annotators = serializers.ListField(child=serializers.CharField())
+    disagreements = serializers.IntegerField()
+    partial_f1 = serializers.FloatField(allow_null=True)
+    adjudicated = serializers.BooleanField()
+    url = serializers.CharField()
+
+
+class AgreementSerializer(serializers.Serializer):
+    labels = serializers.ListField(child=serializers.CharField())
+    articles = serializers.IntegerField()
+    pairs = PairSerializer(many=True)
+    most_disagreement = DisagreementSerializer(many=True)

@@ -5,8 +5,9 @@ audit event in the same transaction, so the HTML views, the API and the
 management commands cannot drift apart.
 """
 
+import random
 import secrets
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -24,8 +25,10 @@ from . import bulk
 from . import text as text_utils
 from .choices import Role
 from .models import (
+    AnnotationMode,
     ApiToken,
     Article,
+    Assignment,
     AuditEvent,
     Label,
     Profile,
@@ -47,6 +50,9 @@ ARTICLE_EDITABLE = {
 DUPLICATE = gettext_lazy(
     "This article already has a span with this label at these offsets."
 )
+DUPLICATE_IN_VERSION = gettext_lazy(
+    "Your version already has a span with this label at these offsets."
+)
 SPAN_EDITABLE = {"label", "start", "end", "text", "entity_type", "source"}
 # What a decision sets, and an edit resets.
 SPAN_REVIEW_FIELDS = [
@@ -60,9 +66,10 @@ ROLE_NAMES = frozenset({*Role.values, ADMIN})
 
 
 class Conflict(Exception):
-    """A write based on a stale version of a span; ``span`` is the current state."""
+    """A write based on a stale version of a span; ``span`` is the current state
+    (None when the stale thing is not one span, e.g. an adjudication page)."""
 
-    def __init__(self, message: str, span: Span):
+    def __init__(self, message: str, span: Span | None = None):
         super().__init__(message)
         self.message = message
         self.span = span
@@ -273,7 +280,9 @@ def _save_span(span: Span, expected_version: int, fields: list[str]) -> None:
                 **values
             )
     except IntegrityError:
-        raise _validation_error(__all__=DUPLICATE) from None
+        raise _validation_error(
+            __all__=DUPLICATE_IN_VERSION if span.blind else DUPLICATE
+        ) from None
     if not updated:
         current = Span.objects.select_related("reviewed_by").get(pk=span.pk)
         raise Conflict(_stale_message(current, expected_version), current)
@@ -325,9 +334,13 @@ def _validate_span(span: Span) -> None:
             start=span.start,
             end=span.end,
             label_id=span.label_id,
+            blind=span.blind,
         ).exclude(pk=span.pk)
+        if span.blind:
+            # In a blind article each annotator's version is a set of its own.
+            duplicate = duplicate.filter(created_by_id=span.created_by_id)
         if duplicate.exists():
-            errors["__all__"] = [DUPLICATE]
+            errors["__all__"] = [DUPLICATE_IN_VERSION if span.blind else DUPLICATE]
     if errors:
         raise ValidationError(errors)
 
@@ -368,13 +381,18 @@ def span_create(
         entity_type=entity_type or None,
         source=source,
         created_by=user,
+        # In a blind article, until adjudication, the span joins the
+        # annotator's own version.
+        blind=article.in_blind_round,
     )
     _validate_span(span)
     try:
         with transaction.atomic():
             span.save()
     except IntegrityError:
-        raise _validation_error(__all__=DUPLICATE) from None
+        raise _validation_error(
+            __all__=DUPLICATE_IN_VERSION if span.blind else DUPLICATE
+        ) from None
     # The page offers to undo this very event.
     span.audit_event = _audit(
         user, AuditEvent.Action.CREATE, span, after=span.snapshot()
@@ -1103,11 +1121,12 @@ def _import_targets(user, items) -> dict:
         return {}
     # The lock orders this import against a span created in the page meanwhile.
     articles = Article.objects.select_for_update().filter(pk__in=wanted.values())
-    for article in articles.only("pk", "is_deleted", "uploaded_by_id"):
-        require(user, "add_span", article)
-        require(user, "change_article", article)
+    fields = ("pk", "is_deleted", "uploaded_by_id", "annotation_mode", "adjudicated_at")
+    for article in articles.only(*fields):
+        require(user, "import_spans", article)
     spans = defaultdict(dict)
-    rows = Span.objects.filter(article_id__in=wanted.values()).values_list(
+    # The article's own spans: annotators' versions are no match for an import.
+    rows = Span.objects.filter(article_id__in=wanted.values(), blind=False).values_list(
         "article_id", "start", "end", "label_id", "pk"
     )
     for article_id, start, end, label_id, pk in rows:
@@ -1211,3 +1230,316 @@ def _span_event(span, row, user, now) -> tuple:
         created_at=now,
     )
     return tuple(event.values())
+
+
+# Assignment: shared or blind annotation (DESIGN.md section 7)
+
+
+def _annotator_problems(annotators) -> list[str]:
+    problems = []
+    for person in annotators:
+        if not can(person, "add_span"):
+            problems.append(
+                _("%(name)s may not annotate (editors and admins may).")
+                % {"name": person.get_username()}
+            )
+    if len({person.pk for person in annotators}) != len(annotators):
+        problems.append(_("Name each annotator once."))
+    return problems
+
+
+def _assign(*, article: Article, user, annotators: list, blind: bool) -> bool:
+    """Assign ``annotators`` to the locked ``article``; return whether it changed."""
+    require(user, "assign", article)
+    problems = _annotator_problems(annotators)
+    if blind and len(annotators) < 2:
+        problems.append(_("Blind annotation needs at least two annotators."))
+    if problems:
+        raise _validation_error(annotators=problems)
+    mode = AnnotationMode.BLIND if blind else AnnotationMode.SHARED
+    before = {
+        "annotation_mode": article.annotation_mode,
+        "annotators": sorted(
+            article.assignments.values_list("annotator__username", flat=True)
+        ),
+    }
+    after = {
+        "annotation_mode": mode,
+        "annotators": sorted(person.get_username() for person in annotators),
+    }
+    if before == after:
+        return False
+    with_versions = set(
+        article.spans.filter(blind=True)
+        .values_list("created_by__username", flat=True)
+        .distinct()
+    )
+    if with_versions and not blind:
+        raise _validation_error(
+            blind=_(
+                "%(names)s already annotated their own versions; the article stays "
+                "blind until it is adjudicated."
+            )
+            % {"names": ", ".join(sorted(with_versions))}
+        )
+    dropped = with_versions - set(after["annotators"])
+    if dropped:
+        raise _validation_error(
+            annotators=_(
+                "%(names)s already annotated a version of this article; keep them "
+                "assigned."
+            )
+            % {"names": ", ".join(sorted(dropped))}
+        )
+    if blind and not article.is_blind and article.spans.exists():
+        raise _validation_error(
+            blind=_(
+                "This article already has spans everyone sees; blind annotation "
+                "starts from an article without spans."
+            )
+        )
+    wanted = {person.pk: person for person in annotators}
+    current = set(article.assignments.values_list("annotator_id", flat=True))
+    article.assignments.exclude(annotator_id__in=wanted).delete()
+    Assignment.objects.bulk_create(
+        Assignment(article=article, annotator=person, assigned_by=user)
+        for pk, person in wanted.items()
+        if pk not in current
+    )
+    article._assigned_ids = set(wanted)
+    if article.annotation_mode != mode:
+        article.annotation_mode = mode
+        article.save(update_fields=["annotation_mode", "updated_at"])
+    AuditEvent.record(
+        actor=user,
+        action=AuditEvent.Action.ASSIGN,
+        obj=article,
+        before=before,
+        after=after,
+        article_id=article.pk,
+    )
+    return True
+
+
+@transaction.atomic
+def article_assign(*, article: Article, user, annotators: list, blind: bool) -> Article:
+    """Assign ``annotators`` (users) to the article, blind or shared.
+
+    In a blind article each annotator annotates their own version until a
+    reviewer adjudicates. Refused: making an article with spans blind, making
+    a blind article with versions shared, or unassigning someone who has a
+    version.
+    """
+    require(user, "assign", article)
+    article = Article.objects.select_for_update().get(pk=article.pk)
+    _assign(article=article, user=user, annotators=annotators, blind=blind)
+    return article
+
+
+@transaction.atomic
+def articles_assign(
+    *,
+    articles: list[Article],
+    user,
+    blind: bool,
+    annotators: list | None = None,
+    pool: list | None = None,
+    count: int = 2,
+    rng: random.Random | None = None,
+) -> tuple[list[Article], dict[int, str]]:
+    """Assign the same ``annotators``, or ``count`` at random among ``pool``, to
+    each article; return the articles assigned and the reasons for the others.
+
+    Picks from the pool spread the work: each article goes to the people given
+    the fewest articles so far in this batch, ties drawn at random.
+    """
+    require(user, "assign")
+    if (annotators is None) == (pool is None):
+        raise TypeError("Pass either annotators or pool.")
+    if pool is not None:
+        problems = _annotator_problems(pool)
+        if not 1 <= count <= len(pool):
+            problems.append(
+                _("Pick between 1 and %(n)d annotators at random; got %(count)d.")
+                % {"n": len(pool), "count": count}
+            )
+        if problems:
+            raise _validation_error(pool=problems)
+    rng = rng or random.Random()
+    load = Counter()
+    assigned, refused = [], {}
+    locked = Article.objects.select_for_update().in_bulk(
+        [article.pk for article in articles]
+    )
+    for article in sorted(articles, key=lambda a: a.pk):
+        article = locked[article.pk]
+        chosen = annotators
+        if pool is not None:
+            order = sorted(pool, key=lambda person: (load[person.pk], rng.random()))
+            chosen = order[:count]
+        try:
+            with transaction.atomic():
+                _assign(article=article, user=user, annotators=chosen, blind=blind)
+        except ValidationError as error:
+            refused[article.pk] = " ".join(error.messages)
+            continue
+        except PermissionDenied as refusal:
+            refused[article.pk] = str(refusal)
+            continue
+        load.update(person.pk for person in chosen)
+        assigned.append(article)
+    return assigned, refused
+
+
+# Adjudication (DESIGN.md section 7)
+
+
+@transaction.atomic
+def article_adjudicate(
+    *, article: Article, user, decisions: dict, state: str | None = None
+) -> list[Span]:
+    """Turn the annotators' versions into the article's approved spans.
+
+    ``decisions`` maps each item of ``adjudication.proposal_for(article)`` to an
+    ``adjudication.Decision``; ``state``, when given, must be the proposal's
+    (else Conflict: a version changed since the page was drawn). Spans every
+    annotator marked alike are merged. Each created span is approved by
+    ``user`` and its history says which annotators had it; the versions
+    become ``superseded``.
+    """
+    from . import adjudication
+
+    require(user, "adjudicate")
+    article = Article.objects.select_for_update().get(pk=article.pk)
+    require(user, "adjudicate", article)
+    versions = list(
+        Span.objects.select_for_update()
+        .filter(article=article, blind=True, status=Span.Status.PENDING)
+        .select_related("label", "created_by")
+    )
+    if not versions:
+        raise _validation_error(
+            decisions=_("Nobody has annotated a version of this article yet.")
+        )
+    proposal = adjudication.proposal_for(article)
+    if state and state != proposal.state:
+        raise Conflict(
+            _(
+                "An annotator changed their version since this page was drawn. "
+                "Reload it and decide again."
+            )
+        )
+    planned = adjudication.plan(proposal, decisions)
+    labels = {label.slug: label for label in Label.objects.all()}
+    people = {span.created_by.get_username(): span.created_by for span in versions}
+    now = timezone.now()
+    created, errors = [], {}
+    for index, entry in enumerate(planned):
+        label = labels.get(entry.label)
+        span = Span(
+            article=article,
+            label=label,
+            start=entry.start,
+            end=entry.end,
+            entity_type=entry.entity_type,
+            status=Span.Status.APPROVED,
+            reviewed_by=user,
+            reviewed_at=now,
+            created_at=now,
+            updated_at=now,
+            # Kept and merged spans stay their annotator's; an edit is the
+            # adjudicator's own.
+            created_by=people[entry.annotators[0]] if entry.annotators else user,
+        )
+        if label is None:
+            errors[f"{entry.item}"] = [
+                _("Unknown label %(label)s.") % {"label": repr(entry.label)}
+            ]
+            continue
+        try:
+            span.clean()
+            span.clean_fields(
+                exclude=["article", "label", "source", "created_by", "reviewed_by"]
+            )
+        except ValidationError as error:
+            errors[entry.item or str(index)] = error.messages
+        created.append(span)
+    if errors:
+        raise ValidationError(
+            {"decisions": [f"{key}: {' '.join(m)}" for key, m in errors.items()]}
+        )
+    Span.objects.bulk_create(created)
+    for span, entry in zip(created, planned, strict=True):
+        if entry.source is not None:
+            span.source = created[entry.source]
+    Span.objects.bulk_update([s for s in created if s.source_id], ["source"])
+    events = []
+    for span, entry in zip(created, planned, strict=True):
+        events.append(
+            AuditEvent(
+                actor=user,
+                actor_username=user.get_username(),
+                action=AuditEvent.Action.ADJUDICATE,
+                object_type="span",
+                object_id=span.pk,
+                object_repr=str(span)[:200],
+                article_id=article.pk,
+                after={
+                    **span.snapshot(),
+                    "provenance": {
+                        "decision": entry.how,
+                        "annotators": entry.annotators,
+                        "versions": entry.version_ids,
+                    },
+                },
+                created_at=now,
+            )
+        )
+    for span in versions:
+        before = span.snapshot()
+        span.status = Span.Status.SUPERSEDED
+        span.version += 1
+        span.updated_at = now
+        events.append(
+            AuditEvent(
+                actor=user,
+                actor_username=user.get_username(),
+                action=AuditEvent.Action.SUPERSEDE,
+                object_type="span",
+                object_id=span.pk,
+                object_repr=str(span)[:200],
+                article_id=article.pk,
+                before=before,
+                after=span.snapshot(),
+                created_at=now,
+            )
+        )
+    # The versions are locked, so a plain bulk update cannot lose an edit.
+    Span.objects.bulk_update(versions, ["status", "version", "updated_at"])
+    article.adjudicated_by = user
+    article.adjudicated_at = now
+    article.save(update_fields=["adjudicated_by", "adjudicated_at", "updated_at"])
+    kept_from = Counter(name for entry in planned for name in entry.annotators)
+    events.append(
+        AuditEvent(
+            actor=user,
+            actor_username=user.get_username(),
+            action=AuditEvent.Action.ADJUDICATE,
+            object_type="article",
+            object_id=article.pk,
+            object_repr=str(article)[:200],
+            article_id=article.pk,
+            after={
+                "annotators": proposal.annotators,
+                "spans": len(created),
+                "merged": sum(1 for entry in planned if entry.how == "merged"),
+                "edited": sum(1 for entry in planned if entry.how == "edited"),
+                "kept_from": dict(sorted(kept_from.items())),
+                "superseded": len(versions),
+                "versions_digest": proposal.state,
+            },
+            created_at=now,
+        )
+    )
+    AuditEvent.objects.bulk_create(events)
+    return created

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import double_views, views
 
 app_name = "annotations"
 
@@ -57,6 +57,19 @@ urlpatterns = [
     ),
     path("stats/", views.review_stats, name="review_stats"),
     path("keys/", views.keys_help, name="keys"),
+    # Double annotation
+    path("articles/assign/", double_views.articles_assign, name="articles_assign"),
+    path(
+        "articles/<int:pk>/adjudicate/",
+        double_views.article_adjudicate,
+        name="article_adjudicate",
+    ),
+    path(
+        "articles/<int:pk>/feedback/",
+        double_views.article_feedback,
+        name="article_feedback",
+    ),
+    path("agreement/", double_views.agreement_page, name="agreement"),
     # History
     path("articles/<int:pk>/history/", views.article_history, name="article_history"),
     path("spans/<int:span_pk>/history/", views.span_history, name="span_history"),

@@ -23,6 +23,7 @@ from django_htmx.http import HttpResponseClientRedirect, reswap, retarget
 from . import (
     charts,
     datasets,
+    double_views,
     exports,
     filters,
     forms,
@@ -57,8 +58,8 @@ class SpanRow:
     """A span as the annotate page shows it, read as plain values.
 
     Building 1,000 model instances costs ten times the query; the page only
-    reads these fields (and ``permissions.can`` only ``created_by_id`` and
-    ``status``).
+    reads these fields (and ``permissions.can`` only ``created_by_id``,
+    ``status`` and ``blind``).
     """
 
     FIELDS = (
@@ -72,6 +73,7 @@ class SpanRow:
         "status",
         "rejection_reason",
         "version",
+        "blind",
         "created_by_id",
         "username",
         "reviewer",
@@ -170,6 +172,7 @@ def article_list(request):
         .with_work_status(spans=spans)
         .defer("text")
         .select_related("uploaded_by")
+        .prefetch_related(double_views.assignments_prefetch())
         .in_bulk()
     )
     page.object_list = [rows[pk] for pk in page.object_list]
@@ -179,6 +182,7 @@ def article_list(request):
         "is_filtered": any(request.GET.get(name) for name in found.filters),
         # Consumers are told of approved spans only.
         "sees_undecided": permissions.can(user, "read_undecided"),
+        **double_views.list_context(request),
     }
     template_name = "annotations/article_list.html"
     if _wants_fragment(request):
@@ -312,6 +316,7 @@ def _workspace(
     spans = [
         SpanRow(values)
         for values in Span.objects.visible_to(user)
+        .current()
         .filter(article=article)
         .order_by("start", "-end", "label_id", "pk")
         .values_list(*SpanRow.QUERY_FIELDS)
@@ -354,6 +359,7 @@ def _workspace(
         # One reverse per page; each row fills in its id.
         "history_url": _url_pattern("annotations:span_history"),
         "may_review": permissions.can(user, "review_span"),
+        "blind": double_views.blind_context(user, article, spans),
         "ui": {
             "show": _("Show in the text"),
             "source": _("source:"),

@@ -234,6 +234,9 @@ STORAGES = {
 UPLOAD_MAX_BYTES = env_int("UPLOAD_MAX_BYTES", 5 * 1024 * 1024)
 # Whole request bodies (bulk API calls carry up to 1,000 articles).
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("REQUEST_MAX_BYTES", 32 * 1024 * 1024)
+# An adjudication page posts one decision per item: 2 × 1,000 spans can make
+# over a thousand.
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 10_000
 FILE_UPLOAD_MAX_MEMORY_SIZE = UPLOAD_MAX_BYTES
 # Compressed uploads (.docx is a zip) are refused beyond any of these before
 # anything inflates them: a few MB of zip can unpack to gigabytes.

@@ -37,6 +37,7 @@ urlpatterns = [
         name="api-docs",
     ),
     path("api/v1/export/", api.ExportView.as_view(), name="api-export"),
+    path("api/v1/agreement/", api.AgreementView.as_view(), name="api-agreement"),
     path("api/v1/", include(api.router.urls)),
     path("", include("annotations.urls")),
 ]

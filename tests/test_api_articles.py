@@ -150,8 +150,9 @@ def test_it_lists_with_a_constant_number_of_queries(
     for article in ArticleFactory.create_batch(n, uploaded_by=alice):
         SpanFactory(article=article, label=labels["quote"])
     client = as_user(alice)
-    # roles, count, page (span counts are annotated in the same query)
-    with django_assert_num_queries(3):
+    # roles, count, page (span counts are annotated in the same query), the
+    # assigned annotators
+    with django_assert_num_queries(4):
         response = client.get(URL, {"page_size": 200})
     assert len(response.json()["results"]) == n
 
