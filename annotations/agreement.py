@@ -34,10 +34,12 @@ from __future__ import annotations
 
 import bisect
 import functools
+import operator
 import unicodedata
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import krippendorff
 import numpy as np
@@ -45,10 +47,9 @@ import numpy as np
 ALL = "all"
 
 
-@dataclass(frozen=True, slots=True)
-class Mark:
+class Mark(NamedTuple):
     """A span as agreement reads it; ``source`` is the id of a mark in the
-    same version."""
+    same version. A tuple: thousands are built per request."""
 
     id: int
     start: int
@@ -88,21 +89,33 @@ class Matching:
 def _overlapping(marks_by_start: list[Mark], starts: list[int], longest: int, mark):
     """Yield the marks (sorted by start) that overlap ``mark``."""
     index = bisect.bisect_left(starts, mark.start - longest)
-    while index < len(marks_by_start) and marks_by_start[index].start < mark.end:
+    end = mark.end
+    while index < len(marks_by_start) and starts[index] < end:
         other = marks_by_start[index]
         if other.end > mark.start:
             yield other
         index += 1
 
 
+def _by_label(marks) -> dict[str, list[Mark]]:
+    grouped = defaultdict(list)
+    for mark in marks:
+        grouped[mark.label].append(mark)
+    return grouped
+
+
+_POSITION = operator.attrgetter("start", "end", "label", "id")
+_START = operator.attrgetter("start", "id")
+
+
 def match(a: Sequence[Mark], b: Sequence[Mark]) -> Matching:
     """Pair the marks of two versions: exact first, then partial, closest first."""
     exact_keys = defaultdict(list)
-    for mark in b:
+    for mark in sorted(b, key=_POSITION):
         exact_keys[(mark.start, mark.end, mark.label)].append(mark)
     exact, rest_a = [], []
     used_b = set()
-    for mark in sorted(a, key=lambda m: (m.start, m.end, m.label, m.id)):
+    for mark in sorted(a, key=_POSITION):
         candidates = exact_keys.get((mark.start, mark.end, mark.label))
         if candidates:
             other = candidates.pop(0)
@@ -110,28 +123,34 @@ def match(a: Sequence[Mark], b: Sequence[Mark]) -> Matching:
             exact.append((mark, other))
         else:
             rest_a.append(mark)
-    rest_b = sorted(
-        (mark for mark in b if mark.id not in used_b), key=lambda m: (m.start, m.id)
-    )
-    starts = [mark.start for mark in rest_b]
-    longest = max((mark.length for mark in rest_b), default=0)
+    rest_b = sorted((mark for mark in b if mark.id not in used_b), key=_START)
+    # Partial pairs share their label: sweep each label's marks apart.
     candidates = []
-    for mark in rest_a:
-        for other in _overlapping(rest_b, starts, longest, mark):
-            if partially_matches(mark, other):
-                closeness = overlap(mark, other) / max(mark.length, other.length)
-                candidates.append(
-                    (
-                        -closeness,
-                        mark.start,
-                        other.start,
-                        mark.id,
-                        other.id,
-                        mark,
-                        other,
+    others_by_label = _by_label(rest_b)
+    for label, marks in _by_label(rest_a).items():
+        others = others_by_label.get(label)
+        if not others:
+            continue
+        starts = [other.start for other in others]
+        longest = max(other.end - other.start for other in others)
+        for mark in marks:
+            length = mark.end - mark.start
+            for other in _overlapping(others, starts, longest, mark):
+                common = min(mark.end, other.end) - max(mark.start, other.start)
+                other_length = other.end - other.start
+                if 2 * common >= min(length, other_length):
+                    candidates.append(
+                        (
+                            -common / max(length, other_length),
+                            mark.start,
+                            other.start,
+                            mark.id,
+                            other.id,
+                            mark,
+                            other,
+                        )
                     )
-                )
-    candidates.sort(key=lambda candidate: candidate[:5])
+    candidates.sort(key=operator.itemgetter(0, 1, 2, 3, 4))
     partial, paired_a, paired_b = [], set(), set()
     for *_key, mark, other in candidates:
         if mark.id in paired_a or other.id in paired_b:
@@ -205,8 +224,22 @@ class Figures:
     boundary_only: Share = field(default_factory=Share)
     alpha: float | None = None
     tokens: int = 0
-    # Token values of each side, joined over the articles before α is computed.
-    _values: list = field(default_factory=list, repr=False)
+    # How many tokens had each (value of A, value of B): all α needs.
+    token_pairs: Counter = field(default_factory=Counter, repr=False)
+
+    def add(self, other: Figures) -> None:
+        for name in ("strict", "partial"):
+            counts = getattr(other, name)
+            getattr(self, name).add(counts.both, counts.only_a, counts.only_b)
+        for name in ("entity_type", "source", "boundary_only"):
+            share = getattr(other, name)
+            getattr(self, name).add(share.agreed, share.units)
+        self.token_pairs.update(other.token_pairs)
+
+    def finish(self) -> None:
+        """Compute α over every token counted so far."""
+        self.tokens = sum(self.token_pairs.values())
+        self.alpha = alpha_of_pairs(self.token_pairs)
 
     def as_dict(self) -> dict:
         return {
@@ -231,66 +264,29 @@ class Figures:
         }
 
 
-def _boundary_only(matching: Matching) -> tuple[int, int]:
-    """Return (boundary-only disagreements, disagreements) of a strict comparison."""
+def _boundary_only(matching: Matching) -> list[tuple[Mark, bool]]:
+    """Return each mark without an exact counterpart, and whether it overlaps
+    one of the other side's with the same label (a boundary-only disagreement)."""
     # Strict leftovers: every mark not exactly matched, partial pairs included.
     left_a = matching.only_a + [a for a, _b in matching.partial]
     left_b = matching.only_b + [b for _a, b in matching.partial]
-    boundary = 0
+    result = []
     for side, other in ((left_a, left_b), (left_b, left_a)):
-        by_start = sorted(other, key=lambda m: (m.start, m.id))
-        starts = [mark.start for mark in by_start]
-        longest = max((mark.length for mark in by_start), default=0)
-        for mark in side:
-            if any(
-                candidate.label == mark.label
-                for candidate in _overlapping(by_start, starts, longest, mark)
-            ):
-                boundary += 1
-    return boundary, len(left_a) + len(left_b)
-
-
-def _tally(
-    figures: Figures, matching: Matching, entity: str, paired_entities: set
-) -> None:
-    """Add one article's comparison (already cut to one label, or not) to
-    ``figures``; ``paired_entities`` holds the (A id, B id) entity pairs."""
-    exact, pairs = len(matching.exact), len(matching.pairs)
-    figures.strict.add(
-        exact,
-        len(matching.only_a) + len(matching.partial),
-        len(matching.only_b) + len(matching.partial),
-    )
-    figures.partial.add(pairs, len(matching.only_a), len(matching.only_b))
-    figures.entity_type.add(
-        sum(
-            1
-            for a, b in matching.pairs
-            if a.label == entity and a.entity_type == b.entity_type
-        ),
-        sum(1 for a, _b in matching.pairs if a.label == entity),
-    )
-    named = [
-        (a, b)
-        for a, b in matching.pairs
-        if a.label != entity and (a.source is not None or b.source is not None)
-    ]
-    figures.source.add(
-        sum(1 for a, b in named if (a.source, b.source) in paired_entities),
-        len(named),
-    )
-    figures.boundary_only.add(*_boundary_only(matching))
-
-
-def _restricted(matching: Matching, labels) -> Matching:
-    """Return the part of ``matching`` with ``labels``: pairs share their label,
-    so it is what matching only those marks would give."""
-    return Matching(
-        exact=[pair for pair in matching.exact if pair[0].label in labels],
-        partial=[pair for pair in matching.partial if pair[0].label in labels],
-        only_a=[mark for mark in matching.only_a if mark.label in labels],
-        only_b=[mark for mark in matching.only_b if mark.label in labels],
-    )
+        others_by_label = {
+            label: sorted(marks, key=_START)
+            for label, marks in _by_label(other).items()
+        }
+        for label, marks in _by_label(side).items():
+            others = others_by_label.get(label)
+            if not others:
+                result.extend((mark, False) for mark in marks)
+                continue
+            starts = [mark.start for mark in others]
+            longest = max(mark.end - mark.start for mark in others)
+            for mark in marks:
+                found = next(_overlapping(others, starts, longest, mark), None)
+                result.append((mark, found is not None))
+    return result
 
 
 # Tokens
@@ -336,34 +332,203 @@ def token_bounds(text: str) -> tuple[np.ndarray, np.ndarray]:
     return starts, ends
 
 
-def _covered(bounds, marks: Iterable[Mark]) -> np.ndarray:
-    """Return, per token, whether one of ``marks`` overlaps it."""
-    starts, ends = bounds
-    change = np.zeros(len(starts) + 1, dtype=np.int32)
-    marks = list(marks)
-    if marks:
-        first = np.searchsorted(ends, [m.start for m in marks], side="right")
-        last = np.searchsorted(starts, [m.end for m in marks], side="left")
+def _coverage(bounds, starts, ends, columns, width: int) -> np.ndarray:
+    """Return a (tokens × labels) table: whether a mark (``starts``, ``ends``,
+    label ``columns``) of each label overlaps each token."""
+    token_starts, token_ends = bounds
+    change = np.zeros((len(token_starts) + 1, width), dtype=np.int32)
+    if len(starts):
+        first = np.searchsorted(token_ends, starts, side="right")
+        last = np.searchsorted(token_starts, ends, side="left")
+        columns = np.asarray(columns)
         keep = first < last
-        np.add.at(change, first[keep], 1)
-        np.add.at(change, last[keep], -1)
-    return np.cumsum(change[:-1]) > 0
+        np.add.at(change, (first[keep], columns[keep]), 1)
+        np.add.at(change, (last[keep], columns[keep]), -1)
+    return np.cumsum(change[:-1], axis=0) > 0
 
 
-def alpha(values_a: np.ndarray, values_b: np.ndarray) -> float | None:
-    """Krippendorff's α (nominal) of two coders over the same units, or None
-    when every unit has the same value (α is undefined)."""
-    if len(values_a) == 0:
+def _token_pairs(bounds, version_a, version_b, labels) -> dict[str, Counter]:
+    """Return, per label and over all (``ALL``), how many tokens had each
+    (value of A, value of B). Per label a token is 1 (covered) or 0; over all
+    labels its value is the set of labels covering it, as a bit mask."""
+    columns = {label: index for index, label in enumerate(labels)}
+
+    def arrays(version):
+        marks = [mark for mark in version if mark.label in columns]
+        return (
+            [mark.start for mark in marks],
+            [mark.end for mark in marks],
+            [columns[mark.label] for mark in marks],
+        )
+
+    return _counted_pairs(bounds, arrays(version_a), arrays(version_b), labels)
+
+
+def _counted_pairs(bounds, marks_a, marks_b, labels) -> dict[str, Counter]:
+    """``_token_pairs`` on marks given as (starts, ends, label columns)."""
+    covered_a = _coverage(bounds, *marks_a, len(labels))
+    covered_b = _coverage(bounds, *marks_b, len(labels))
+    tokens = len(bounds[0])
+    both = (covered_a & covered_b).sum(axis=0).tolist()
+    only_a = (covered_a & ~covered_b).sum(axis=0).tolist()
+    only_b = (~covered_a & covered_b).sum(axis=0).tolist()
+    result = {
+        label: Counter(
+            {
+                (1, 1): both[index],
+                (1, 0): only_a[index],
+                (0, 1): only_b[index],
+                (0, 0): tokens - both[index] - only_a[index] - only_b[index],
+            }
+        )
+        for index, label in enumerate(labels)
+    }
+    overall = result[ALL] = Counter()
+    if tokens:
+        weights = np.left_shift(1, np.arange(len(labels), dtype=np.int64))
+        keys = (covered_a @ weights) << len(labels) | (covered_b @ weights)
+        found, counts = np.unique(keys, return_counts=True)
+        mask = (1 << len(labels)) - 1
+        for key, count in zip(found.tolist(), counts.tolist(), strict=True):
+            overall[(key >> len(labels), key & mask)] = count
+    return result
+
+
+def alpha_of_pairs(pairs: Counter) -> float | None:
+    """Krippendorff's α (nominal) of two coders, from how many units had each
+    (value of A, value of B); None when every unit has the same value.
+
+    The ``krippendorff`` package computes it from value counts per unit, at a
+    cost of units × values². Two coders giving one value to k units add 2k to
+    its coincidence, exactly as one unit where 2k coders all give it, so the
+    agreeing units of each value go in as one such unit; each disagreeing unit
+    goes in as itself. The coincidence matrix, and so α, is unchanged.
+    """
+    pairs = {pair: count for pair, count in pairs.items() if count}
+    values = sorted({value for pair in pairs for value in pair})
+    if len(values) < 2:
         return None
-    data = np.vstack([values_a, values_b]).astype(np.float64)
-    if np.all(data == data[0, 0]):
-        return None
+    column = {value: index for index, value in enumerate(values)}
+    agreeing = np.zeros(len(values))
+    disagreeing = []
+    for (a, b), count in pairs.items():
+        if a == b:
+            agreeing[column[a]] += 2 * count
+        else:
+            disagreeing.append((column[a], column[b], count))
+    rows = [np.diag(agreeing)[agreeing > 0]]
+    if disagreeing:
+        counts = np.array([count for _a, _b, count in disagreeing])
+        units = np.zeros((int(counts.sum()), len(values)))
+        unit = np.arange(len(units))
+        units[unit, np.repeat([a for a, _b, _n in disagreeing], counts)] += 1
+        units[unit, np.repeat([b for _a, b, _n in disagreeing], counts)] += 1
+        rows.append(units)
     return float(
-        krippendorff.alpha(reliability_data=data, level_of_measurement="nominal")
+        krippendorff.alpha(value_counts=np.vstack(rows), level_of_measurement="nominal")
+    )
+
+
+def token_pairs(values_a, values_b) -> Counter:
+    """Return how many units had each (value of A, value of B)."""
+    return Counter(
+        zip(np.asarray(values_a).tolist(), np.asarray(values_b).tolist(), strict=True)
     )
 
 
 # Pairs over articles
+
+
+# A tally: the counts behind one label's figures in one article, as a list so
+# that summing thousands of them costs little.
+(
+    STRICT_BOTH,
+    STRICT_A,
+    STRICT_B,
+    PARTIAL_BOTH,
+    PARTIAL_A,
+    PARTIAL_B,
+    TYPE_AGREED,
+    TYPE_UNITS,
+    SOURCE_AGREED,
+    SOURCE_UNITS,
+    BOUNDARY_ONLY,
+    BOUNDARY_UNITS,
+) = range(12)
+
+
+def _span_tallies(
+    version_a: Sequence[Mark],
+    version_b: Sequence[Mark],
+    labels: Sequence[str],
+    entity: str,
+) -> dict[str, list[int]]:
+    """Return the span counts of one article per label (no tokens)."""
+    wanted = set(labels)
+    # Entities are matched even when not compared: sources point at them.
+    read = wanted | {entity}
+    matching = match(
+        [mark for mark in version_a if mark.label in read],
+        [mark for mark in version_b if mark.label in read],
+    )
+    paired_entities = {(a.id, b.id) for a, b in matching.pairs if a.label == entity}
+    tallies = {label: [0] * 12 for label in labels}
+    for a, _b in matching.exact:
+        if a.label in wanted:
+            tally = tallies[a.label]
+            tally[STRICT_BOTH] += 1
+            tally[PARTIAL_BOTH] += 1
+    for a, _b in matching.partial:
+        if a.label in wanted:
+            tally = tallies[a.label]
+            tally[STRICT_A] += 1
+            tally[STRICT_B] += 1
+            tally[PARTIAL_BOTH] += 1
+    for strict, partial, marks in (
+        (STRICT_A, PARTIAL_A, matching.only_a),
+        (STRICT_B, PARTIAL_B, matching.only_b),
+    ):
+        for mark in marks:
+            if mark.label in wanted:
+                tallies[mark.label][strict] += 1
+                tallies[mark.label][partial] += 1
+    for a, b in matching.pairs:
+        if a.label not in wanted:
+            continue
+        tally = tallies[a.label]
+        if a.label == entity:
+            tally[TYPE_AGREED] += a.entity_type == b.entity_type
+            tally[TYPE_UNITS] += 1
+        elif a.source is not None or b.source is not None:
+            tally[SOURCE_AGREED] += (a.source, b.source) in paired_entities
+            tally[SOURCE_UNITS] += 1
+    for mark, boundary in _boundary_only(matching):
+        if mark.label in wanted:
+            tallies[mark.label][BOUNDARY_ONLY] += boundary
+            tallies[mark.label][BOUNDARY_UNITS] += 1
+    return tallies
+
+
+def _figures(tally: list[int]) -> Figures:
+    return Figures(
+        strict=Counts(*tally[STRICT_BOTH : STRICT_B + 1]),
+        partial=Counts(*tally[PARTIAL_BOTH : PARTIAL_B + 1]),
+        entity_type=Share(tally[TYPE_AGREED], tally[TYPE_UNITS]),
+        source=Share(tally[SOURCE_AGREED], tally[SOURCE_UNITS]),
+        boundary_only=Share(tally[BOUNDARY_ONLY], tally[BOUNDARY_UNITS]),
+    )
+
+
+def _summed(tallies) -> list[int]:
+    return [sum(column) for column in zip(*tallies, strict=True)] or [0] * 12
+
+
+def _span_figures(version_a, version_b, labels, entity) -> dict[str, Figures]:
+    """Return the span figures of one article (no tokens), per label and ALL."""
+    tallies = _span_tallies(version_a, version_b, labels, entity)
+    result = {label: _figures(tally) for label, tally in tallies.items()}
+    result[ALL] = _figures(_summed(tallies.values()))
+    return result
 
 
 def compare_article(
@@ -377,32 +542,10 @@ def compare_article(
 ) -> dict[str, Figures]:
     """Return the figures of one article, per label of ``labels`` and over all
     of them (key ``ALL``); α is left to ``combine``."""
-    wanted = set(labels)
-    # Entities are matched even when not compared: sources point at them.
-    read = wanted | {entity}
-    full = match(
-        [mark for mark in version_a if mark.label in read],
-        [mark for mark in version_b if mark.label in read],
-    )
-    paired_entities = {(a.id, b.id) for a, b in full.pairs if a.label == entity}
-    matching = _restricted(full, wanted)
-    version_a = [mark for mark in version_a if mark.label in wanted]
-    version_b = [mark for mark in version_b if mark.label in wanted]
+    result = _span_figures(version_a, version_b, labels, entity)
     bounds = token_bounds(text) if bounds is None else bounds
-    result = {}
-    overall_a = np.zeros(len(bounds[0]), dtype=np.int64)
-    overall_b = np.zeros(len(bounds[0]), dtype=np.int64)
-    for bit, label in enumerate(labels):
-        figures = result[label] = Figures()
-        _tally(figures, _restricted(matching, {label}), entity, paired_entities)
-        covered_a = _covered(bounds, (m for m in version_a if m.label == label))
-        covered_b = _covered(bounds, (m for m in version_b if m.label == label))
-        figures._values.append((covered_a, covered_b))
-        overall_a |= covered_a.astype(np.int64) << bit
-        overall_b |= covered_b.astype(np.int64) << bit
-    overall = result[ALL] = Figures()
-    _tally(overall, matching, entity, paired_entities)
-    overall._values.append((overall_a, overall_b))
+    for label, pairs in _token_pairs(bounds, version_a, version_b, labels).items():
+        result[label].token_pairs = pairs
     return result
 
 
@@ -411,21 +554,9 @@ def combine(per_article: Iterable[dict[str, Figures]]) -> dict[str, Figures]:
     total: dict[str, Figures] = {}
     for figures_by_label in per_article:
         for label, figures in figures_by_label.items():
-            into = total.setdefault(label, Figures())
-            for name in ("strict", "partial"):
-                counts = getattr(figures, name)
-                getattr(into, name).add(counts.both, counts.only_a, counts.only_b)
-            for name in ("entity_type", "source", "boundary_only"):
-                share = getattr(figures, name)
-                getattr(into, name).add(share.agreed, share.units)
-            into._values.extend(figures._values)
+            total.setdefault(label, Figures()).add(figures)
     for figures in total.values():
-        if figures._values:
-            values_a = np.concatenate([a for a, _b in figures._values])
-            values_b = np.concatenate([b for _a, b in figures._values])
-            figures.tokens = len(values_a)
-            figures.alpha = alpha(values_a, values_b)
-        figures._values = []
+        figures.finish()
     return total
 
 
@@ -492,6 +623,37 @@ class Report:
         }
 
 
+@dataclass
+class _PairTokens:
+    """A pair's articles laid end to end: token bounds and marks shifted by
+    each article's place, so α's counts come from one pass over them all."""
+
+    starts: list = field(default_factory=list)
+    ends: list = field(default_factory=list)
+    marks: tuple = field(default_factory=lambda: ([], [], [], [], [], []))
+    offset: int = 0
+
+    def add(self, text: str, bounds, version_a, version_b, columns) -> None:
+        shift = self.offset
+        self.starts.append(bounds[0] + shift)
+        self.ends.append(bounds[1] + shift)
+        for side, version in enumerate((version_a, version_b)):
+            kept = [mark for mark in version if mark.label in columns]
+            starts, ends, labels = self.marks[3 * side : 3 * side + 3]
+            starts.extend([mark.start + shift for mark in kept])
+            ends.extend([mark.end + shift for mark in kept])
+            labels.extend([columns[mark.label] for mark in kept])
+        # One character more: no token spans two articles.
+        self.offset += len(text) + 1
+
+    def pairs(self, labels) -> dict[str, Counter]:
+        bounds = (
+            np.concatenate(self.starts) if self.starts else np.zeros(0, np.int64),
+            np.concatenate(self.ends) if self.ends else np.zeros(0, np.int64),
+        )
+        return _counted_pairs(bounds, self.marks[:3], self.marks[3:], labels)
+
+
 def build_report(
     articles: Iterable[ArticleVersions],
     labels: Sequence[str],
@@ -501,7 +663,9 @@ def build_report(
     top: int = 20,
 ) -> Report:
     """Compare every pair of annotators on the articles both annotated."""
-    by_pair = defaultdict(list)
+    totals = defaultdict(dict)
+    tokens = defaultdict(_PairTokens)
+    columns = {label: index for index, label in enumerate(labels)}
     pair_articles = defaultdict(list)
     ranked = []
     count = 0
@@ -518,17 +682,16 @@ def build_report(
         count += 1
         bounds = token_bounds(article.text)
         for a, b in pairs:
-            figures = compare_article(
-                article.text,
-                article.versions[a],
-                article.versions[b],
-                labels,
-                entity=entity,
-                bounds=bounds,
-            )
-            by_pair[(a, b)].append(figures)
+            version_a, version_b = article.versions[a], article.versions[b]
+            tallies = _span_tallies(version_a, version_b, labels, entity)
+            total = totals[(a, b)]
+            for label, tally in tallies.items():
+                into = total.setdefault(label, [0] * 12)
+                for index, value in enumerate(tally):
+                    into[index] += value
+            tokens[(a, b)].add(article.text, bounds, version_a, version_b, columns)
             pair_articles[(a, b)].append(article.id)
-            overall = figures[ALL]
+            overall = _figures(_summed(tallies.values()))
             ranked.append(
                 Disagreement(
                     article=article,
@@ -537,6 +700,13 @@ def build_report(
                     partial_f1=overall.partial.f1,
                 )
             )
+    for pair, tallies in totals.items():
+        figures_by_label = {label: _figures(tally) for label, tally in tallies.items()}
+        figures_by_label[ALL] = _figures(_summed(tallies.values()))
+        for label, pairs in tokens[pair].pairs(labels).items():
+            figures_by_label[label].token_pairs = pairs
+            figures_by_label[label].finish()
+        totals[pair] = figures_by_label
     ranked.sort(
         key=lambda d: (
             -d.disagreements,
@@ -548,8 +718,8 @@ def build_report(
     return Report(
         labels=list(labels),
         pairs=[
-            PairReport(pair, pair_articles[pair], combine(by_pair[pair]))
-            for pair in sorted(by_pair)
+            PairReport(pair, pair_articles[pair], totals[pair])
+            for pair in sorted(totals)
         ],
         most_disagreement=[d for d in ranked if d.disagreements][:top],
         articles=count,
@@ -565,15 +735,17 @@ def report(
     article_ids: Sequence[int] = (),
     label_slugs: Sequence[str] = (),
     annotator: str | None = None,
-    labels: Sequence[str] | None = None,
+    labels=None,
 ) -> Report:
     """Return the agreement figures over the blind articles ``user`` may compare.
 
     Reviewers and admins compare every double-annotated article (but not one
     they annotate blind themselves before it is adjudicated); everyone else
-    only adjudicated ones. ``labels`` (slugs in order) saves reading them.
-    Three queries, however many articles.
+    only adjudicated ones. ``labels`` (Label rows in order) saves reading
+    them. Four queries, however many articles.
     """
+    from django.contrib.auth import get_user_model
+
     from .models import ENTITY_SLUG, Article, Label, Span
 
     articles = Article.objects.compared_for(user)
@@ -590,24 +762,36 @@ def report(
         )
     }
     if labels is None:
-        labels = Label.objects.order_by("order", "name").values_list("slug", flat=True)
-    labels = list(labels)
-    if label_slugs:
-        labels = [slug for slug in labels if slug in set(label_slugs)]
-    spans = (
+        labels = Label.objects.order_by("order", "name")
+    slugs = {label.pk: label.slug for label in labels}
+    compared = [
+        slug for slug in slugs.values() if not label_slugs or slug in set(label_slugs)
+    ]
+    # Ids, not joins: the rows are many and the names few. The order does not
+    # matter: every comparison sorts by position.
+    spans = list(
         Span.objects.filter(article_id__in=list(rows), blind=True)
-        .order_by("article_id", "start", "end", "id")
+        .order_by()
         .values_list(
             "article_id",
-            "created_by__username",
+            "created_by_id",
             "id",
             "start",
             "end",
-            "label__slug",
+            "label_id",
             "entity_type",
             "source_id",
         )
     )
-    for article_id, name, *values in spans.iterator(chunk_size=5000):
-        rows[article_id].versions[name].append(Mark(*values))
-    return build_report(rows.values(), labels, annotator=annotator, entity=ENTITY_SLUG)
+    names = dict(
+        get_user_model()
+        .objects.filter(pk__in={row[1] for row in spans})
+        .values_list("pk", "username")
+    )
+    for article_id, person, pk, start, end, label, entity_type, source in spans:
+        rows[article_id].versions[names[person]].append(
+            Mark(pk, start, end, slugs[label], entity_type, source)
+        )
+    return build_report(
+        rows.values(), compared, annotator=annotator, entity=ENTITY_SLUG
+    )

@@ -148,7 +148,7 @@ def agreement_page(request):
     report = None
     if found.is_valid():
         report = agreement.report(
-            user=request.user, labels=list(labels), **found.report_arguments()
+            user=request.user, labels=labels.values(), **found.report_arguments()
         )
     columns, pairs, details = [], [], []
     if report is not None:
@@ -251,6 +251,7 @@ def _item_rows(article, proposal, labels, slots, data) -> list[dict]:
             {
                 "item": item,
                 "number": number,
+                "legend": _("Decision on item %(n)s") % {"n": number},
                 "columns": columns,
                 "choices": choices,
                 "chosen": data.get(f"d-{item.key}", ""),
@@ -351,6 +352,8 @@ def article_adjudicate(request, pk):
             for merged in proposal.merged
         ],
         "items": _item_rows(article, proposal, labels, slots, data),
+        # Translated once, not once an item.
+        "words": {"source": _("source:"), "nothing": _("nothing here")},
         "labels": list(labels.values()),
         "entity_types": Span.EntityType.choices,
         "state": proposal.state,

@@ -183,6 +183,25 @@ def test_alpha_is_none_when_every_token_agrees_on_one_value():
     assert result["quote"].strict.f1 is None
 
 
+@pytest.mark.parametrize("values", [2, 3, 9])
+def test_alpha_from_counted_pairs_is_the_packages_alpha_over_every_token(values):
+    import random
+
+    import krippendorff
+    import numpy as np
+
+    rng = random.Random(values)
+    a = [rng.randrange(values) for _ in range(500)]
+    # B agrees three times in four.
+    b = [x if rng.random() < 0.75 else rng.randrange(values) for x in a]
+    expected = krippendorff.alpha(
+        reliability_data=np.array([a, b], dtype=float), level_of_measurement="nominal"
+    )
+    assert agreement.alpha_of_pairs(agreement.token_pairs(a, b)) == pytest.approx(
+        expected, abs=1e-12
+    )
+
+
 def test_the_same_data_gives_the_same_report():
     a, b = overlap_versions()
     article = agreement.ArticleVersions(1, "t", OVERLAP_TEXT, {"x": a, "y": b})
@@ -368,12 +387,12 @@ def test_the_page_runs_a_constant_number_of_queries(
     add_article()
     client.force_login(rita)
     client.get("/agreement/")
-    # session, user, roles, labels, articles, spans
-    with django_assert_num_queries(6):
+    # session, user, roles, labels, articles, spans, annotators
+    with django_assert_num_queries(7):
         client.get("/agreement/")
     for _ in range(5):
         add_article()
-    with django_assert_num_queries(6):
+    with django_assert_num_queries(7):
         response = client.get("/agreement/")
     assert "6 articles compared" in response.content.decode()
 
