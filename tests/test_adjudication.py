@@ -585,3 +585,15 @@ def test_the_history_names_who_had_each_span(client, rita, alice, versions):
     page = client.get(f"/articles/{versions.pk}/history/").content.decode()
     assert "every annotator had it: alice, bob" in page
     assert "kept from bob&#x27;s version" in page
+
+
+def test_the_dashboard_counts_adjudicated_spans_not_versions(rita, versions):
+    from annotations import stats
+
+    # Versions await adjudication, not review.
+    assert sum(rate.pending for rate in stats.by_label()) == 0
+    assert stats.oldest_pending_age() is None
+    adjudicate_versions(rita, versions)
+    assert sum(rate.approved for rate in stats.by_label()) == 4
+    _day, approved, rejected = stats.throughput()[-1]
+    assert (approved, rejected) == (4, 0)
