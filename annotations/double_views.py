@@ -58,7 +58,8 @@ def list_context(request) -> dict:
 def blind_context(user, article, spans) -> dict | None:
     """Return what the annotate page says of a blind article, and give each
     span row its annotator's colour where the user sees every version."""
-    if not article.is_blind:
+    # Consumers see approved spans only, and nothing of how they were made.
+    if not article.is_blind or permissions.sees_approved_only(user):
         return None
     assigned = dict(
         article.assignments.values_list("annotator_id", "annotator__username")

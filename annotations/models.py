@@ -964,7 +964,9 @@ class AuditEventQuerySet(models.QuerySet):
         )
         events = (
             events.filter(
-                Q(object_type="article")
+                # Consumers learn nothing of blind annotation, not even who
+                # does it: no assignment.
+                Q(object_type="article") & ~Q(action=AuditEvent.Action.ASSIGN)
                 | approval
                 & Q(object_id__in=spans.values("pk"))
                 & ~Exists(later_approval)
@@ -976,7 +978,9 @@ class AuditEventQuerySet(models.QuerySet):
         return events
 
     def without_hidden_versions(self, user):
-        """Leave out the events of other annotators' versions ``user`` may not see.
+        """Leave out the events of other annotators' versions ``user`` may not
+        see (for everyone but data consumers: ``visible_to`` shows those only
+        approvals).
 
         A version's events carry ``"blind": true`` in their snapshots. Before
         adjudication only the version's annotator writes to it, so the events

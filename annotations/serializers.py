@@ -143,7 +143,7 @@ class ArticleSerializer(RefuseUnknownFields, serializers.ModelSerializer):
     )
     span_counts = serializers.SerializerMethodField()
     annotators = serializers.SerializerMethodField(
-        help_text="Usernames of the assigned annotators."
+        help_text="Usernames of the assigned annotators (null for data consumers)."
     )
 
     class Meta:
@@ -178,7 +178,11 @@ class ArticleSerializer(RefuseUnknownFields, serializers.ModelSerializer):
             "adjudicated_at",
         ]
 
-    def get_annotators(self, article) -> list[str]:
+    def get_annotators(self, article) -> list[str] | None:
+        request = self.context.get("request")
+        # Consumers learn nothing of blind annotation.
+        if request and permissions.sees_approved_only(request.user):
+            return None
         # Prefetched by the viewset with their users (one query a page).
         return sorted(
             assignment.annotator.get_username()

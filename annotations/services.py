@@ -891,7 +891,8 @@ def article_approve_pending(*, article: Article, user) -> PendingApproval:
     spans = list(
         Span.objects.select_for_update(of=("self",))
         .select_related("label", "article")
-        .filter(article=article, status=Span.Status.PENDING)
+        # Versions of a blind article are decided by adjudication.
+        .filter(article=article, status=Span.Status.PENDING, blind=False)
         .order_by("start", "end", "id")
     )
     attach_co_annotators(spans)

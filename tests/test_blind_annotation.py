@@ -458,3 +458,39 @@ def test_bulk_assignment_needs_a_login_and_a_post(client, rita):
     assert client.post("/articles/assign/").status_code == 302
     client.force_login(rita)
     assert client.get("/articles/assign/").status_code == 405
+
+
+def test_approving_all_pending_leaves_versions_to_adjudication(
+    client, as_user, alice, rita, blind_story
+):
+    as_user(alice).post(SPANS, span_body(blind_story, "Paul Roy", "entity"))
+    response = as_user(rita).post(f"/api/v1/articles/{blind_story.pk}/approve-pending/")
+    assert response.status_code == 200
+    assert response.json()["approved"] == []
+    assert response.json()["left_for_another_reviewer"] == 0
+    client.force_login(rita)
+    page = client.get(f"/articles/{blind_story.pk}/").content.decode()
+    assert "Approve all pending" not in page
+
+
+def test_consumers_learn_nothing_of_the_assignment(client, as_user, carl, blind_story):
+    data = as_user(carl).get(f"/api/v1/articles/{blind_story.pk}/").json()
+    assert data["annotators"] is None
+    history = as_user(carl).get(f"/api/v1/articles/{blind_story.pk}/history/").json()
+    assert [event["action"] for event in history] == []
+    client.force_login(carl)
+    page = client.get("/").content.decode()
+    assert blind_story.title in page
+    assert 'class="assigned' not in page
+    page = client.get(f"/articles/{blind_story.pk}/history/").content.decode()
+    assert "bob" not in page
+
+
+def test_the_annotate_page_tells_consumers_nothing_of_it(
+    client, as_user, alice, carl, blind_story
+):
+    as_user(alice).post(SPANS, span_body(blind_story, "Paul Roy", "entity"))
+    client.force_login(carl)
+    page = client.get(f"/articles/{blind_story.pk}/").content.decode()
+    assert "<mark" not in page
+    assert "blind" not in page.lower()
