@@ -395,6 +395,11 @@ def test_the_page_runs_a_constant_number_of_queries(
     with django_assert_num_queries(7):
         response = client.get("/agreement/")
     assert "6 articles compared" in response.content.decode()
+    # The API (roles cached on the forced user): articles, labels, spans,
+    # annotators.
+    api = as_user(rita)
+    with django_assert_num_queries(4):
+        assert api.get("/api/v1/agreement/").json()["articles"] == 6
 
 
 @pytest.mark.parametrize(("who", "status"), [("nemo", 403), ("carl", 200)])
