@@ -365,8 +365,12 @@ class Article(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
     is_deleted = models.BooleanField(default=False)
     deleted_at = models.DateTimeField(null=True, blank=True)
+    # A default in the database too: bulk writers (COPY) leave the column out.
     annotation_mode = models.CharField(
-        max_length=6, choices=AnnotationMode, default=AnnotationMode.SHARED
+        max_length=6,
+        choices=AnnotationMode,
+        default=AnnotationMode.SHARED,
+        db_default=AnnotationMode.SHARED,
     )
     annotators = models.ManyToManyField(
         settings.AUTH_USER_MODEL,
@@ -652,7 +656,8 @@ class Span(models.Model):
     status = models.CharField(max_length=10, choices=Status, default=Status.PENDING)
     # One annotator's own version in a blind article (created_by is that
     # annotator): only they, reviewers and admins see it until adjudication.
-    blind = models.BooleanField(default=False)
+    # The database default serves bulk writers (COPY) that leave it out.
+    blind = models.BooleanField(default=False, db_default=False)
     rejection_reason = models.TextField(blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, models.PROTECT, related_name="spans_created"

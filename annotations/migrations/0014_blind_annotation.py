@@ -68,6 +68,7 @@ class Migration(migrations.Migration):
             name="annotation_mode",
             field=models.CharField(
                 choices=[("shared", "Shared"), ("blind", "Blind")],
+                db_default="shared",
                 default="shared",
                 max_length=6,
             ),
@@ -75,7 +76,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name="span",
             name="blind",
-            field=models.BooleanField(default=False),
+            field=models.BooleanField(db_default=False, default=False),
         ),
         migrations.AlterField(
             model_name="auditevent",
