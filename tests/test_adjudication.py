@@ -597,3 +597,25 @@ def test_the_dashboard_counts_adjudicated_spans_not_versions(rita, versions):
     assert sum(rate.approved for rate in stats.by_label()) == 4
     _day, approved, rejected = stats.throughput()[-1]
     assert (approved, rejected) == (4, 0)
+
+
+@pytest.mark.parametrize(("who", "status"), [("nemo", 404), ("carl", 404)])
+def test_feedback_is_for_the_team(request, client, rita, versions, who, status):
+    adjudicate_versions(rita, versions)
+    client.force_login(request.getfixturevalue(who))
+    url = f"/articles/{versions.pk}/feedback/"
+    assert client.get(url, {"annotator": "alice"}).status_code == status
+
+
+def test_feedback_needs_a_login_and_a_get(client, alice, rita, versions):
+    adjudicate_versions(rita, versions)
+    url = f"/articles/{versions.pk}/feedback/"
+    assert client.get(url).status_code == 302
+    client.force_login(alice)
+    assert client.post(url).status_code == 405
+
+
+def test_the_page_takes_only_get_and_post(client, rita, versions):
+    client.force_login(rita)
+    assert client.put(page_url(versions)).status_code == 405
+    assert client.delete(page_url(versions)).status_code == 405

@@ -494,3 +494,7 @@ def test_the_annotate_page_tells_consumers_nothing_of_it(
     page = client.get(f"/articles/{blind_story.pk}/").content.decode()
     assert "<mark" not in page
     assert "blind" not in page.lower()
+
+
+def test_assignment_takes_only_post(as_user, rita, story):
+    assert as_user(rita).get(assign_url(story)).status_code == 405
