@@ -244,7 +244,8 @@ def _item_rows(article, proposal, labels, slots, data) -> list[dict]:
             for index, name in enumerate(proposal.annotators, start=1)
         ]
         if len(item.annotators_with_marks) > 1 and not item.keeps_all_clash:
-            choices.append((forms.AdjudicationForm.EVERYONE, "b", _("keep both")))
+            both = _("keep both") if len(proposal.annotators) == 2 else _("keep all")
+            choices.append((forms.AdjudicationForm.EVERYONE, "b", both))
         choices += [("none", "0", _("keep none")), ("edit", "e", _("edit"))]
         before_start = max(0, item.start - CONTEXT_CHARS)
         after_end = min(len(text), item.end + CONTEXT_CHARS)
