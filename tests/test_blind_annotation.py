@@ -498,3 +498,16 @@ def test_the_annotate_page_tells_consumers_nothing_of_it(
 
 def test_assignment_takes_only_post(as_user, rita, story):
     assert as_user(rita).get(assign_url(story)).status_code == 405
+
+
+def test_spans_cannot_be_imported_into_a_blind_article(as_user, alice, blind_story):
+    start, end = offsets("Paul Roy")
+    line = {
+        "title": blind_story.title,
+        "text": TEXT,
+        "spans": [{"start": start, "end": end, "label": "entity"}],
+    }
+    response = as_user(alice).post("/api/v1/articles/", [line], format="json")
+    assert response.status_code == 403
+    assert "annotated blind" in response.json()["error"]["message"]
+    assert not Span.objects.filter(article=blind_story).exists()
