@@ -1219,6 +1219,8 @@ def _span_event(span, row, user, now) -> tuple:
         "rejection_reason": "",
         "reviewed_by": reviewed_by,
         "version": 1,
+        # Imports never write into an annotator's version.
+        "blind": False,
     }
     event = AuditEvent.build(
         actor=user,
