@@ -593,7 +593,6 @@ class SpanQuerySet(models.QuerySet):
         index stops after one page. Versions of blind articles are left out:
         adjudication decides on them.
         """
-        # Versions in a blind article are decided by adjudication, not here.
         return self.exclude(
             status__in=[
                 Span.Status.APPROVED,
