@@ -137,7 +137,9 @@ def test_it_keeps_annotators_with_a_version_assigned(
     as_user, rita, alice, bob, ada, blind_story
 ):
     assert (
-        as_user(alice).post(SPANS, span_body(blind_story, "Paul Roy", "entity"))
+        as_user(alice).post(
+            SPANS, span_body(blind_story, "Paul Roy", "entity"), format="json"
+        )
     ).status_code == 201
     client = as_user(rita)
     dropped = client.post(
@@ -242,15 +244,20 @@ def test_two_editors_never_see_each_others_spans(
 def test_it_refuses_a_duplicate_within_one_version(as_user, alice, blind_story):
     client = as_user(alice)
     assert (
-        client.post(SPANS, span_body(blind_story, "Lyon", "entity")).status_code == 201
+        client.post(
+            SPANS, span_body(blind_story, "Lyon", "entity"), format="json"
+        ).status_code
+        == 201
     )
-    again = client.post(SPANS, span_body(blind_story, "Lyon", "entity"))
+    again = client.post(SPANS, span_body(blind_story, "Lyon", "entity"), format="json")
     assert again.status_code == 400
     assert "Your version already has" in again.json()["error"]["message"]
 
 
 def test_it_refuses_a_source_from_another_version(as_user, alice, bob, blind_story):
-    person = as_user(alice).post(SPANS, span_body(blind_story, "Paul Roy", "entity"))
+    person = as_user(alice).post(
+        SPANS, span_body(blind_story, "Paul Roy", "entity"), format="json"
+    )
     response = as_user(bob).post(
         SPANS,
         span_body(blind_story, "« la ville paiera »", source=person.json()["id"]),
@@ -263,12 +270,14 @@ def test_it_refuses_a_source_from_another_version(as_user, alice, bob, blind_sto
 def test_nobody_but_its_annotator_changes_a_version(
     as_user, alice, ada, rita, blind_story
 ):
-    person = as_user(alice).post(SPANS, span_body(blind_story, "Paul Roy", "entity"))
+    person = as_user(alice).post(
+        SPANS, span_body(blind_story, "Paul Roy", "entity"), format="json"
+    )
     pk = person.json()["id"]
     edit = as_user(ada).patch(f"{SPANS}{pk}/", {"entity_type": "PER"}, format="json")
     assert edit.status_code == 403
     assert "another annotator's own version" in edit.json()["error"]["message"]
-    approve = as_user(rita).post(f"{SPANS}{pk}/approve/", {"version": 1})
+    approve = as_user(rita).post(f"{SPANS}{pk}/approve/", {"version": 1}, format="json")
     assert approve.status_code == 403
     assert "adjudication" in approve.json()["error"]["message"]
     own = as_user(alice).patch(f"{SPANS}{pk}/", {"entity_type": "PER"}, format="json")
@@ -302,7 +311,9 @@ def test_the_database_holds_uniqueness_per_version(alice, bob, story, labels):
 def test_versions_stay_out_of_the_review_queue_and_exports(
     client, as_user, alice, rita, blind_story
 ):
-    as_user(alice).post(SPANS, span_body(blind_story, "Paul Roy", "entity"))
+    as_user(alice).post(
+        SPANS, span_body(blind_story, "Paul Roy", "entity"), format="json"
+    )
     client.force_login(rita)
     queue = client.get("/review/")
     assert "Paul Roy" not in queue.content.decode()
@@ -315,8 +326,10 @@ def test_versions_stay_out_of_the_review_queue_and_exports(
 def test_the_annotate_page_shows_each_annotator_only_their_version(
     client, as_user, alice, bob, rita, blind_story
 ):
-    as_user(alice).post(SPANS, span_body(blind_story, "Paul Roy", "entity"))
-    as_user(bob).post(SPANS, span_body(blind_story, "Lyon", "entity"))
+    as_user(alice).post(
+        SPANS, span_body(blind_story, "Paul Roy", "entity"), format="json"
+    )
+    as_user(bob).post(SPANS, span_body(blind_story, "Lyon", "entity"), format="json")
     url = f"/articles/{blind_story.pk}/"
 
     def marks(user):
@@ -337,9 +350,13 @@ def test_the_annotate_page_shows_each_annotator_only_their_version(
 
 
 def test_history_pages_hide_other_versions(client, as_user, alice, bob, blind_story):
-    as_user(alice).post(SPANS, span_body(blind_story, "Paul Roy", "entity"))
-    as_user(bob).post(SPANS, span_body(blind_story, "Lyon", "entity"))
-    deleted = as_user(bob).post(SPANS, span_body(blind_story, "lundi", "claim"))
+    as_user(alice).post(
+        SPANS, span_body(blind_story, "Paul Roy", "entity"), format="json"
+    )
+    as_user(bob).post(SPANS, span_body(blind_story, "Lyon", "entity"), format="json")
+    deleted = as_user(bob).post(
+        SPANS, span_body(blind_story, "lundi", "claim"), format="json"
+    )
     as_user(bob).delete(f"{SPANS}{deleted.json()['id']}/")
     client.force_login(alice)
     page = client.get(f"/articles/{blind_story.pk}/history/").content.decode()
@@ -463,7 +480,9 @@ def test_bulk_assignment_needs_a_login_and_a_post(client, rita):
 def test_approving_all_pending_leaves_versions_to_adjudication(
     client, as_user, alice, rita, blind_story
 ):
-    as_user(alice).post(SPANS, span_body(blind_story, "Paul Roy", "entity"))
+    as_user(alice).post(
+        SPANS, span_body(blind_story, "Paul Roy", "entity"), format="json"
+    )
     response = as_user(rita).post(f"/api/v1/articles/{blind_story.pk}/approve-pending/")
     assert response.status_code == 200
     assert response.json()["approved"] == []
@@ -489,7 +508,9 @@ def test_consumers_learn_nothing_of_the_assignment(client, as_user, carl, blind_
 def test_the_annotate_page_tells_consumers_nothing_of_it(
     client, as_user, alice, carl, blind_story
 ):
-    as_user(alice).post(SPANS, span_body(blind_story, "Paul Roy", "entity"))
+    as_user(alice).post(
+        SPANS, span_body(blind_story, "Paul Roy", "entity"), format="json"
+    )
     client.force_login(carl)
     page = client.get(f"/articles/{blind_story.pk}/").content.decode()
     assert "<mark" not in page
