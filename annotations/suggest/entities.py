@@ -313,6 +313,13 @@ def _metonyms(lang: str) -> dict[str, tuple[str, tuple[str, ...]]]:
     return found
 
 
+def standing_for(name: str, language: str) -> tuple[str, ...]:
+    """Return the common nouns a text may later use for ``name`` (« le
+    ministère » for « Bercy »), from ``metonyms.fr.txt``."""
+    lang = "en" if base.is_english(language) else "fr"
+    return _metonyms(lang).get(name, ("", ()))[1]
+
+
 @functools.cache
 def _metonym_pattern() -> re.Pattern:
     names = sorted(_metonyms("fr"), key=len, reverse=True)
