@@ -118,3 +118,26 @@ def test_a_quote_with_its_speaker_put_first_is_no_opinion():
     assert spans(text, "opinion") == []
     text = "Pour la chambre d'agriculture, la mesure arrive « trop tard et trop vite »."
     assert len(spans(text, "opinion")) == 1
+
+
+def test_scores_ranks_and_counted_words_are_claim_cues():
+    text = (
+        "Les Bretons se sont imposés 3-1 face aux Normands. "
+        "Le club remonte à la 4e place, derrière Vannes. "
+        "Trois blessés ont été transportés à l'hôpital."
+    )
+    cues = [set(s[2]) for s in spans(text, "claim", min_scores={"claim": 0})]
+    assert [c & {"score", "rank", "measure"} for c in cues] == [
+        {"score"},
+        {"rank"},
+        {"measure"},
+    ]
+
+
+def test_a_sentence_ends_before_a_quote_that_opens_the_next():
+    text = (
+        "Le club a perdu 2-1 samedi à domicile. « Il reste douze matchs », "
+        "a tempéré l'entraîneur Luc Morin."
+    )
+    [(sentence, *_)] = spans(text, "claim")
+    assert sentence == "Le club a perdu 2-1 samedi à domicile."
