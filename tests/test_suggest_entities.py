@@ -200,7 +200,9 @@ def test_names_after_a_street_or_a_company_word_are_found():
 
 
 def test_a_capital_article_opening_a_quote_is_not_part_of_the_name():
-    found = names("« La France ne peut accepter de telles méthodes », a dit le ministère.")
+    found = names(
+        "« La France ne peut accepter de telles méthodes », a dit le ministère."
+    )
     assert ("France", "LOC") in found
 
 
@@ -213,3 +215,32 @@ def test_a_verb_opening_a_quote_is_not_a_person():
     found = names(text)
     assert ("Gilles Perrin", "PER") in found
     assert not any(name == "Laisser" for name, _ in found)
+
+
+def test_a_name_found_once_is_proposed_where_the_model_skipped_it():
+    text = (
+        "Le département des Vosges mise sur la randonnée. La fréquentation des "
+        "stations de ski des Vosges a chuté de 30 % cet hiver, selon la préfecture."
+    )
+    found = [
+        (s.text, s.entity_type, s.origin, s.start)
+        for s in suggest_text(text, "fr")
+        if s.label == "entity"
+    ]
+    assert [(name, kind) for name, kind, *_ in found] == [
+        ("Vosges", "LOC"),
+        ("Vosges", "LOC"),
+    ]
+    assert found[1][2:] == ("rule:again", text.rindex("Vosges"))
+
+
+def test_a_name_again_is_a_whole_word():
+    text = (
+        "Les élus de Clermont se sont réunis jeudi. Les Clermontois ont ensuite "
+        "rejoint Clermont-Ferrand, puis Montclermont."
+    )
+    found = [
+        (s.text, s.origin) for s in suggest_text(text, "fr") if s.label == "entity"
+    ]
+    assert [name for name, _ in found][:2] == ["Clermont", "Clermont-Ferrand"]
+    assert "rule:again" not in {origin for _, origin in found}

@@ -44,6 +44,7 @@ RULE_SCORES = {
     "org-cue": 0.7,
     "org-phrase": 0.75,
     "place-noun": 0.7,
+    "again": 0.7,
 }
 
 _LEADING_WORDS = {
@@ -112,7 +113,48 @@ def suggest(
         )
     if lang == "fr":
         proposals = _french_names(doc, text, proposals, starts)
+        proposals = _mentioned_again(text, proposals)
     return _retype(text, proposals, lang, doc)
+
+
+def _mentioned_again(text: str, proposals: list[base.Proposal]) -> list[base.Proposal]:
+    """Add the mentions the model skipped of a name it found elsewhere in the
+    article (« des stations des Vosges » after « le département des Vosges »),
+    with its type; votes and cues in ``_retype`` then settle each mention."""
+    names = {}
+    for p in proposals:
+        value = text[p.start : p.end]
+        if (
+            p.entity_type in ("PER", "ORG", "LOC")
+            and len(value) > 2
+            and value[0].isupper()
+        ):
+            names.setdefault(value, p.entity_type)
+    if not names:
+        return proposals
+    taken = [(p.start, p.end) for p in proposals]
+    added = []
+    # Longer names first, so « Clermont-Ferrand » is not « Clermont » again.
+    for value in sorted(names, key=len, reverse=True):
+        pattern = rf"(?<![\w'’-]){re.escape(value)}(?![\w]|-\w)"
+        for match in re.finditer(pattern, text):
+            start, end = match.span()
+            if any(s < end and start < e for s, e in taken):
+                continue
+            taken.append((start, end))
+            added.append(
+                base.Proposal(
+                    start,
+                    end,
+                    "entity",
+                    RULE_SCORES["again"],
+                    "rule:again",
+                    entity_type=names[value],
+                )
+            )
+    if not added:
+        return proposals
+    return sorted([*proposals, *added], key=lambda p: (p.start, p.end))
 
 
 # Prepositions that make a lone word a place (« à Villebrune »), but say
