@@ -90,3 +90,54 @@ def test_the_minimum_score_of_a_label_hides_what_scores_under_it(settings):
     settings.SUGGEST_MIN_SCORES = {**settings.SUGGEST_MIN_SCORES, "claim": 0.99}
     assert spans(text, "claim") == []
     assert spans(text, "claim", min_scores={"claim": 0.1})
+
+
+def test_a_pronoun_holding_an_opinion_may_stand_for_an_organisation():
+    text = (
+        "L'association Droit au logement Marseille juge la peine trop légère. "
+        "Elle estime que l'État doit recenser tous les immeubles insalubres."
+    )
+    [(_, _, _, holder)] = spans(text, "opinion")
+    assert holder == "Droit au logement Marseille"
+
+
+def test_a_titled_holder_opening_the_sentence_is_the_person_with_that_title():
+    text = (
+        "Le ministre de l'Éducation nationale, Gilles Perrin, a confirmé la mesure. "
+        "Le ministre juge que cette mesure redonnera du sens aux notes."
+    )
+    [(_, _, _, holder)] = spans(text, "opinion")
+    assert holder == "Gilles Perrin"
+
+
+def test_a_quote_with_its_speaker_put_first_is_no_opinion():
+    text = (
+        "Pour le président de la commission, Jean Guérin, « cette crise était "
+        "prévisible depuis des mois »."
+    )
+    assert spans(text, "opinion") == []
+    text = "Pour la chambre d'agriculture, la mesure arrive « trop tard et trop vite »."
+    assert len(spans(text, "opinion")) == 1
+
+
+def test_scores_ranks_and_counted_words_are_claim_cues():
+    text = (
+        "Les Bretons se sont imposés 3-1 face aux Normands. "
+        "Le club remonte à la 4e place, derrière Vannes. "
+        "Trois blessés ont été transportés à l'hôpital."
+    )
+    cues = [set(s[2]) for s in spans(text, "claim", min_scores={"claim": 0})]
+    assert [c & {"score", "rank", "measure"} for c in cues] == [
+        {"score"},
+        {"rank"},
+        {"measure"},
+    ]
+
+
+def test_a_sentence_ends_before_a_quote_that_opens_the_next():
+    text = (
+        "Le club a perdu 2-1 samedi à domicile. « Il reste douze matchs », "
+        "a tempéré l'entraîneur Luc Morin."
+    )
+    [(sentence, *_)] = spans(text, "claim")
+    assert sentence == "Le club a perdu 2-1 samedi à domicile."

@@ -19,21 +19,24 @@ DATA = Path(__file__).parent / "data"
 FLOORS = {
     "suggest_fr_dev.jsonl": {
         ("matched", "quote"): (0.95, 0.95),
-        ("speaker", "quote"): 0.93,
+        ("speaker", "quote"): 0.95,
         ("matched", "claim"): (0.95, 0.95),
         ("matched", "opinion"): (0.95, 0.95),
         ("strict", "PER"): 0.95,
-        ("strict", "ORG"): 0.9,
-        ("strict", "LOC"): 0.85,
+        ("strict", "ORG"): 0.95,
+        ("strict", "LOC"): 0.88,
+        ("strict", "PER+ORG+LOC"): 0.95,
     },
     "suggest_fr_dev2.jsonl": {
         ("matched", "quote"): (0.95, 0.95),
-        ("speaker", "quote"): 0.9,
-        ("matched", "claim"): (0.95, 0.9),
+        ("speaker", "quote"): 0.95,
+        # The scoreline cue takes one sentence this set leaves unmarked.
+        ("matched", "claim"): (0.9, 0.9),
         ("matched", "opinion"): (0.95, 0.95),
         ("strict", "PER"): 0.93,
-        ("strict", "ORG"): 0.9,
-        ("strict", "LOC"): 0.9,
+        ("strict", "ORG"): 0.93,
+        ("strict", "LOC"): 0.95,
+        ("strict", "PER+ORG+LOC"): 0.95,
     },
     "suggest_en_dev.jsonl": {
         ("matched", "quote"): (0.95, 0.95),
@@ -43,17 +46,54 @@ FLOORS = {
         ("strict", "PER"): 0.95,
         ("strict", "ORG"): 0.95,
         ("strict", "LOC"): 0.9,
+        ("strict", "PER+ORG+LOC"): 0.95,
     },
-    # Never tuned on: these floors only keep what was measured.
-    "suggest_fr_heldout.jsonl": {
-        ("matched", "quote"): (0.95, 0.88),
-        ("speaker", "quote"): 0.88,
-        ("matched", "claim"): (0.9, 0.8),
+    # Held out until the second French held-out set was written; since then a
+    # development set like the two above, rules tuned on it included.
+    "suggest_fr_dev3.jsonl": {
+        ("matched", "quote"): (0.95, 0.95),
+        ("speaker", "quote"): 0.95,
+        ("matched", "claim"): (0.9, 0.88),
         ("matched", "opinion"): (0.85, 0.95),
         ("strict", "PER"): 0.95,
-        ("strict", "ORG"): 0.55,
-        ("strict", "LOC"): 0.65,
-        ("strict", "PER+ORG+LOC"): 0.77,
+        ("strict", "ORG"): 0.93,
+        ("strict", "LOC"): 0.93,
+        ("strict", "PER+ORG+LOC"): 0.95,
+    },
+    "suggest_fr_dev4.jsonl": {
+        ("matched", "quote"): (0.95, 0.95),
+        ("speaker", "quote"): 0.95,
+        ("matched", "claim"): (0.88, 0.88),
+        ("matched", "opinion"): (0.95, 0.95),
+        ("strict", "PER"): 0.95,
+        ("strict", "ORG"): 0.93,
+        ("strict", "LOC"): 0.95,
+        ("strict", "PER+ORG+LOC"): 0.95,
+    },
+    # Measured before any rule was written against it (README "Suggestions"):
+    # these floors only keep what was measured.
+    "suggest_fr_heldout3.jsonl": {
+        ("matched", "quote"): (0.95, 0.93),
+        ("speaker", "quote"): 0.9,
+        ("matched", "claim"): (0.95, 0.8),
+        ("matched", "opinion"): (0.95, 0.7),
+        ("strict", "PER"): 0.95,
+        ("strict", "ORG"): 0.9,
+        ("strict", "LOC"): 0.88,
+        ("strict", "PER+ORG+LOC"): 0.92,
+    },
+    # Never tuned on directly, but the fourth development set and some rules
+    # were written after its first measurement, with its kinds of error in
+    # view: no longer a clean held-out figure (README "Suggestions").
+    "suggest_fr_heldout2.jsonl": {
+        ("matched", "quote"): (0.95, 0.93),
+        ("speaker", "quote"): 0.85,
+        ("matched", "claim"): (0.93, 0.7),
+        ("matched", "opinion"): (0.85, 0.95),
+        ("strict", "PER"): 0.95,
+        ("strict", "ORG"): 0.8,
+        ("strict", "LOC"): 0.85,
+        ("strict", "PER+ORG+LOC"): 0.87,
     },
     "suggest_en_heldout.jsonl": {
         ("matched", "quote"): (0.95, 0.95),

@@ -186,3 +186,108 @@ def test_it_reads_according_to_and_a_name_before_the_verb_in_english():
 def test_it_pairs_quote_marks_within_a_paragraph_only():
     text = '« Ouvert sans fin\n\nSuite » puis “fermé” et "droit"'
     assert [(text[r.start : r.end]) for r in find_regions(text)] == ["fermé", "droit"]
+
+
+@pytest.mark.parametrize(
+    "incise",
+    [
+        "a-t-il lancé lors du conseil municipal",
+        "a lancé Thomas Lemaire lors du conseil municipal",
+        "a-t-il lancé devant les élus, visiblement agacé",
+    ],
+)
+def test_an_incise_followed_by_more_words_still_splits_the_quote(incise):
+    text = (
+        "L'élu d'opposition Thomas Lemaire a pris la parole. « On nous avait promis "
+        f"une mise en service pour l'été, {incise}. Les habitants méritent la "
+        "vérité. »"
+    )
+    found = quotes(text)
+    assert [q[0] for q in found] == [
+        "On nous avait promis une mise en service pour l'été",
+        "Les habitants méritent la vérité.",
+    ]
+    assert {q[1] for q in found} == {"Thomas Lemaire"}
+
+
+def test_a_pronoun_after_a_titled_subject_is_that_person_not_the_last_speaker():
+    text = (
+        "Le ministre de l'Économie, Mathieu Vasseur, a présenté son budget. "
+        "« Sans réformes, la dette explosera », a prévenu Hervé Delmas, de la Cour "
+        "des comptes. Interrogé sur les impôts, le ministre a été catégorique. "
+        "« Il n'y aura pas de hausse, a-t-il assuré. Je tiendrai parole. »"
+    )
+    found = quotes(text)
+    assert found[0][1] == "Hervé Delmas"
+    assert [q[1] for q in found[1:]] == ["Mathieu Vasseur", "Mathieu Vasseur"]
+
+
+def test_a_pronoun_after_an_unnamed_speaker_names_no_one():
+    text = (
+        "« Nous verrons », a répondu Sylvie Vautrin. Un cheminot syndiqué, qui a "
+        "requis l'anonymat, s'inquiète du manque de conducteurs. « Ces trains "
+        "resteront sur le papier », prévient-il."
+    )
+    found = quotes(text)
+    assert found[1] == (
+        "Ces trains resteront sur le papier",
+        None,
+        "rule:quote-verb-after-pronoun",
+    )
+
+
+def test_an_apposition_after_pour_names_the_speaker():
+    text = (
+        "Le ministre Mathieu Vasseur a présenté son budget. Pour la présidente du "
+        "groupe écologiste, Aurore Giraud, « ce budget fait payer les communes »."
+    )
+    assert quotes(text) == [
+        ("ce budget fait payer les communes", "Aurore Giraud", "rule:quote-according")
+    ]
+
+
+def test_a_complement_after_the_speaker_does_not_name_the_speaker():
+    text = (
+        "L'attaquant Samuel Le Roux a ouvert le score. « On a mis de l'intensité, et "
+        "ça a payé », a expliqué le buteur au micro de la chaîne Ligue 2 TV."
+    )
+    [(_, speaker, _)] = quotes(text)
+    assert speaker == "Samuel Le Roux"
+
+
+def test_an_apposition_may_carry_a_courtesy_title():
+    text = (
+        "« C'est une victoire pour les libertés », a réagi son avocate, Maître Rosa "
+        "Ferrer."
+    )
+    [(_, speaker, _)] = quotes(text)
+    assert speaker == "Rosa Ferrer"
+
+
+def test_a_building_standing_for_a_ministry_is_the_ministry_later():
+    text = (
+        "Le Quai d'Orsay a rappelé son ambassadeur. « La France ne peut accepter de "
+        "telles méthodes », a indiqué le ministère dans un communiqué."
+    )
+    [(_, speaker, _)] = quotes(text)
+    assert speaker == "Quai d'Orsay"
+
+
+def test_on_after_an_institution_is_that_institution():
+    text = (
+        "Les renforts arriveront en juin. À Beauvau, on parle d'un « effort sans "
+        "précédent pour la ville »."
+    )
+    [(quote, speaker, _)] = quotes(text)
+    assert (quote, speaker) == ("effort sans précédent pour la ville", "Beauvau")
+
+
+def test_words_of_the_quote_after_an_incise_stay_in_the_quote():
+    text = (
+        "Le maire Paul Girard a répondu. « Nous écouterons tout le monde, a-t-il "
+        "dit, nous ne céderons pas. Jamais. »"
+    )
+    assert [q[0] for q in quotes(text)] == [
+        "Nous écouterons tout le monde",
+        "nous ne céderons pas. Jamais.",
+    ]

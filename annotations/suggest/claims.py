@@ -23,8 +23,12 @@ _ACCORDING = {
 }
 
 
-# A quote that ends a sentence ends it, whatever the parser thought.
-_AFTER_QUOTE = re.compile(r"[.!?…]\s*[»”\"](?=\s+[«“\"A-ZÀ-ÖØ-Þ])")
+# A quote that ends a sentence ends it, whatever the parser thought; a
+# sentence that ends before a quote opens ends there (« … de montée. « Il
+# reste douze matchs », a-t-il tempéré. »).
+_AFTER_QUOTE = re.compile(
+    r"[.!?…]\s*[»”\"](?=\s+[«“\"A-ZÀ-ÖØ-Þ])|[.!?…](?=\s+[«“](?!\s*[a-zà-ÿ]))"
+)
 
 
 def sentences(doc: Doc, regions: list[Region]) -> list[tuple[int, int]]:

@@ -19,6 +19,7 @@ from . import base
 from .claims import MIN_WORDS, sentences
 from .quotes import Reader, Region, _Word
 
+_APPOSITION = re.compile(r"\s*(?:[^,«»“”\"]{1,60},\s*)?")
 _HOLDER_FIRST = {
     "fr": re.compile(r"(?:Pour|Selon|D['’]après)\s+(?P<np>[^,]{2,80}),"),
     "en": re.compile(r"In (?P<np>his|her|their) view\b|For (?P<np2>[^,]{2,80}),"),
@@ -44,7 +45,7 @@ def suggest(
             kinds[cue.kind] = max(kinds.get(cue.kind, 0.0), cue.weight)
             if cue.kind == "attributed" and verb_at is None:
                 verb_at = start + match.start()
-        if not kinds:
+        if not kinds or _quote_after_holder(text, start, end, lang, kinds, regions):
             continue
         proposals.append(
             base.Proposal(
@@ -60,14 +61,36 @@ def suggest(
     return proposals
 
 
+def _quote_after_holder(text, start, end, lang, kinds, regions) -> bool:
+    """Whether the sentence is « Pour X, [Y,] « … » »: a quote with its
+    speaker put first, which the quote suggester proposes, not an opinion."""
+    if set(kinds) != {"attributed"}:
+        return False
+    match = _HOLDER_FIRST[lang].match(text, start, end)
+    if not match:
+        return False
+    # The quote must follow the holder (and an apposition) at once: « Pour
+    # X, la mesure arrive « trop tard » » is an opinion with a quote in it.
+    return any(
+        match.end() <= r.open < end
+        and r.close >= end - 3
+        and _APPOSITION.fullmatch(text, match.end(), r.open)
+        for r in regions
+    )
+
+
 def _holder(text, start, end, lang, verb_at, reader: Reader):
     match = _HOLDER_FIRST[lang].match(text, start, end)
     if match:
         group = "np" if match.group("np") else "np2"
-        return reader.noun_phrase(match.start(group), match.end(group))
+        # Up to the sentence's end: « Pour la présidente du groupe, Aurore
+        # Giraud, il faut… » names her in the apposition.
+        return reader.noun_phrase(match.start(group), end)
     if verb_at is None:
         return None
     word = re.match(r"[\w'’-]+", text[verb_at:end])
     if word is None:
         return None
-    return reader.subject(_Word(word.group(), verb_at, verb_at + word.end()), start)
+    return reader.subject(
+        _Word(word.group(), verb_at, verb_at + word.end()), start, organisations=True
+    )

@@ -33,7 +33,7 @@ from dataclasses import dataclass
 
 from spacy.tokens import Doc
 
-from . import base
+from . import base, entities
 
 SCORES = {
     "quote-verb-after": 0.9,
@@ -72,6 +72,48 @@ _DETERMINERS = {
     "en": {"the", "a", "an", "his", "her", "their", "its", "one"},
 }
 _ELIDED = re.compile(r"[ld]['’]")
+# A job title introducing a name a few words later: « Le ministre de
+# l'Économie, », « la présidente du groupe écologiste, », « son avocat, Me ».
+_TITLE_BEFORE = re.compile(
+    r"(?:^|(?<=[\s,(]))(?:[Ll]e|[Ll]a|[Ll]['’]|[Ss]on|[Ss]a|[Ll]eur)\s*"
+    r"(?:(?:premier|première|nouveau|nouvelle|ancien|ancienne|jeune|futur|future)\s+)?"
+    r"(?P<noun>[a-zàâçéèêëîïôûù-]+)\b[^,.;:!?«»“”()\n]{0,80},\s*"
+    r"(?:(?:M\.|Mme|Me|Maître|Dr|Pr)\s+)?$"
+)
+# How a sentence opens before its subject: a determiner and a few lower-case
+# words (« L'association », « Le collectif de riverains »).
+_OPENING = re.compile(
+    r"(?:Le|La|Les|L['’]|Son|Sa)\s*(?:[a-zàâçéèêëîïôûù'’-]+\s+){0,4}?(?=[A-ZÀ-Ý])"
+    r"|(?=[A-ZÀ-Ý])"
+)
+# « Un cheminot syndiqué, qui a requis l'anonymat, s'inquiète… »
+_UNNAMED = re.compile(r"(?:Un|Une)\s+[a-zàâçéèêëîïôûù-]+\b")
+# « À Matignon, on assure… »
+_ON_AT = re.compile(
+    r"\s*(?:À|Chez|Du côté de|Du côté d['’]|Au sein de|Au sein d['’])\s*"
+    r"(?:l['’]|la\s+|le\s+|les\s+)?(?P<name>[^,]{2,60}?)\s*,\s*$"
+)
+# The end of an incise: a few words after its verb (« lors du conseil »,
+# « devant la presse »), then the stop or comma before the quote resumes.
+_INCISE_END = re.compile(r"[^.,;:!?«»“”\"\n]{0,80}?[.,;]\s+")
+_ASIDE_END = re.compile(r"[.;!?]\s+")
+# Words that open a clause of the quote itself, not an aside about the speaker.
+_CLAUSE_OPENERS = {
+    "je", "j'", "j’", "tu", "nous", "vous", "il", "elle", "on", "ils", "elles",
+    "c'", "c’", "ce", "ça", "cela", "le", "la", "les", "l'", "l’", "un", "une",
+    "des", "mais", "et", "si", "i", "we", "you", "he", "she", "it", "they", "the",
+}  # fmt: skip
+# Prepositions that open a complement after a speaker's noun (« a expliqué
+# le buteur au micro de Canal+ », « a indiqué le ministère dans un
+# communiqué »): what follows them does not name the speaker.
+_COMPLEMENTS = {
+    "fr": {
+        "à", "au", "aux", "en", "sur", "dans", "lors", "devant", "pendant",
+        "après", "avant", "pour", "avec", "chez", "dès", "depuis", "par",
+        "contre", "face",
+    },
+    "en": {"at", "in", "on", "to", "during", "after", "before", "with", "from"},
+}  # fmt: skip
 _LEADING_ADVERBIALS = {
     "fr": re.compile(
         r"(?:de son côté|de leur côté|pour sa part|pour leur part|quant à lui|"
@@ -187,6 +229,7 @@ class Reader:
         # (position, speaker) of each attributed quote, in text order.
         self.spoken: list[tuple[int, Speaker | None]] = []
         self.titles = self._title_mentions()
+        self._subjects: list[tuple[int, Speaker | None, str]] | None = None
 
     # Driving
 
@@ -396,8 +439,10 @@ class Reader:
         for match in re.finditer(pattern, clause, re.IGNORECASE):
             if match.group("cue").lower() == "pour" and match.start() > 1:
                 continue
+            # « Pour la présidente du groupe, Aurore Giraud, « … » »: the
+            # apposition after the first comma names her.
             speaker = self.noun_phrase(
-                start + match.start("np"), start + match.end("np")
+                start + match.start("np"), start + len(clause.rstrip())
             )
             return Attribution("quote-according", speaker, match.group("cue"), 0)
         return None
@@ -418,18 +463,44 @@ class Reader:
                 "quote-verb-after-pronoun",
             ):
                 continue
-            resume = re.compile(r"[.,]\s+").match(
+            # « A, a-t-il lancé lors du conseil. B »: the words after the
+            # verb run to the end of the incise, then the quote resumes.
+            resume = _INCISE_END.match(
                 text, min(attribution.end, self._sentence_end(pos + 1))
             )
             if not resume or resume.end() >= region.end:
                 continue
-            second = base.trimmed(text, resume.end(), region.end)
+            resume_at = self._past_aside(resume, region)
+            second = base.trimmed(text, resume_at, region.end)
             if base.word_count(text[second[0] : second[1]]) < 2:
                 continue
             attribution.rule = "quote-incise"
             first = base.trimmed(text, region.start, pos)
             return [(*first, attribution), (*second, attribution)]
         return None
+
+    def _past_aside(self, resume: re.Match, region: Region) -> int:
+        """Return where the quote resumes after an incise: past a short
+        aside after its comma (« a-t-il lancé devant les élus, visiblement
+        agacé. B »), not past words of the quote (« a-t-il dit, nous ne
+        céderons pas. »)."""
+        if not resume.group().rstrip().endswith(","):
+            return resume.end()
+        stop = _ASIDE_END.search(self.text, resume.end(), region.end)
+        if stop is None:
+            return resume.end()
+        aside = self._words(resume.end(), stop.start())
+        if not aside or len(aside) > 4 or aside[0].lower in _CLAUSE_OPENERS:
+            return resume.end()
+        for word in aside:
+            token = self._token_at(word.start)
+            if (
+                token is not None
+                and token.pos_ in ("VERB", "AUX")
+                and "Part" not in token.morph.get("VerbForm")
+            ):
+                return resume.end()
+        return stop.end()
 
     def _continued(self, region: Region, previous) -> Attribution | None:
         if previous is None:
@@ -491,18 +562,29 @@ class Reader:
             k += 1
         if ents and k < len(words) and ents[0][0] == words[k].start:
             return ents[0]
-        if k < len(words) and words[k].text[:1].isupper() and not ents:
+        if (
+            k < len(words)
+            and words[k].text[:1].isupper()
+            and not ents
+            # « Le ministre » opening a sentence is no proper name.
+            and words[k].lower not in _DETERMINERS[self.lang]
+        ):
             return self._proper_name(words[k:])
         elided = _ELIDED.match(first.lower)
+        # « le buteur au micro de Canal+ »: Canal+ is where, not who.
+        cut = next(
+            (w.start for w in words[1:] if w.lower in _COMPLEMENTS[self.lang]), end
+        )
         if first.lower in _DETERMINERS[self.lang] or elided or k > 0:
             for ent in ents:
                 if ent[0] >= comma:
-                    # Apposition: « son adjoint aux finances, Alain Dubreuil ».
+                    # Apposition: « son adjoint aux finances, Alain Dubreuil »,
+                    # « son avocate, Maître Rosa Ferrer ».
                     gap = self.text[comma : ent[0]]
-                    if re.fullmatch(r"[,(\s]*", gap):
+                    if re.fullmatch(r"[,(\s]*", gap) or (_title_gap(gap, self.lang)):
                         return ent
                     break
-                if self._after_title(start, ent[0]):
+                if ent[0] < cut and self._after_title(start, ent[0]):
                     return ent
             # « la mère d'une élève », « un abonné du virage »: someone new.
             if re.search(r"\bd['’]une?\b|\bd['’]un\b", self.text[start:comma]):
@@ -545,29 +627,37 @@ class Reader:
             return None
         return (run[0].start, run[-1].end, "PER")
 
-    def subject(self, verb: _Word, clause_start: int) -> Speaker | None:
+    def subject(
+        self, verb: _Word, clause_start: int, *, organisations: bool = False
+    ) -> Speaker | None:
         """Return the speaker of ``verb``: its subject in the parse, else the
-        last name or pronoun before it in the clause."""
+        last name or pronoun before it in the clause. With ``organisations``,
+        a pronoun may stand for an organisation (« L'association juge la
+        peine légère. Elle estime que… »)."""
         if self.parsed:
             token = self._token_at(verb.start)
             if token is not None:
-                found = self._subject_in_parse(token)
+                found = self._subject_in_parse(token, organisations)
                 if found is not False:
                     return found
         words = self._words(clause_start, verb.start)
         for word in reversed(words):
             if word.lower in _PRONOUNS[self.lang]:
-                return self._pronoun(word.start, word.lower)
+                return self._pronoun(word.start, word.lower, organisations)
             entity = self._entity_at(word.start)
             if entity is not None:
                 return entity
+        # « Le ministre juge que… », which the parser may read as a noun
+        # and its adjective.
+        if 1 < len(words) <= 3 and words[0].lower in _DEFINITE:
+            return self.noun_phrase(words[0].start, verb.start)
         return None
 
     def _token_at(self, pos: int):
         span = self.doc.char_span(pos, pos + 1, alignment_mode="expand")
         return span[0] if span is not None and len(span) else None
 
-    def _subject_in_parse(self, token):
+    def _subject_in_parse(self, token, organisations: bool = False):
         """Return a speaker, None (an unnamed subject), or False (no subject)."""
         for candidate in (token, token.head):
             for child in candidate.children:
@@ -575,12 +665,12 @@ class Reader:
                     # The parser reads « Il estime » as an expletive « il ».
                     child.dep_ == "expl:subj" and child.lower_ in ("il", "elle")
                 ):
-                    return self._speaker_of_token(child)
+                    return self._speaker_of_token(child, organisations)
         return False
 
-    def _speaker_of_token(self, token) -> Speaker | None:
+    def _speaker_of_token(self, token, organisations: bool = False) -> Speaker | None:
         if token.pos_ == "PRON":
-            return self._pronoun(token.idx, token.lower_.strip("-"))
+            return self._pronoun(token.idx, token.lower_.strip("-"), organisations)
         entity = self._entity_at(token.idx)
         if entity is not None:
             return entity
@@ -614,6 +704,9 @@ class Reader:
                 first = self.text[start:end].split()[0].lower()
                 if len(self.text[start:end].split()) > 1:
                     mentions.append((start, first, ent))
+                # « le Quai d'Orsay … a indiqué le ministère »
+                for noun in entities.standing_for(self.text[start:end], self.lang):
+                    mentions.append((start, noun, ent))
                 continue
             if not self.parsed:
                 words = self.text[max(0, start - 40) : start].split()
@@ -631,6 +724,12 @@ class Reader:
                 nouns.append(token.nbor(-1))
             for noun in nouns:
                 mentions.append((start, noun.lower_, ent))
+            # « Le premier président de l'institution, Hervé Delmas », which
+            # the parser may hang on « institution ».
+            line_start = self.text.rfind("\n", 0, start) + 1
+            title = _TITLE_BEFORE.search(self.text, max(line_start, start - 120), start)
+            if title:
+                mentions.append((start, title.group("noun").lower(), ent))
         mentions.sort(key=lambda m: m[0])
         return mentions
 
@@ -640,15 +739,34 @@ class Reader:
                 return ent
         return None
 
-    def _pronoun(self, pos: int, pronoun: str) -> Speaker | None:
+    def _pronoun(
+        self, pos: int, pronoun: str, organisations: bool = False
+    ) -> Speaker | None:
         number = _PRONOUNS[self.lang].get(pronoun.lower())
+        if number == "on":
+            return self._on_at(pos)
         if number != "sg":
             return None
-        return self._latest_person(pos)
+        return self._latest_person(pos, organisations)
 
-    def _latest_person(self, pos: int) -> Speaker | None:
+    def _on_at(self, pos: int) -> Speaker | None:
+        """« À Matignon, on assure que… », « Chez Valmétal, on… »: the
+        organisation the sentence opens with."""
+        clause = self.text[self._sentence_start(pos) : pos]
+        match = _ON_AT.match(clause)
+        if not match:
+            return None
+        at = self._sentence_start(pos) + match.start("name")
+        entity = self._entity_at(at)
+        return entity if entity is not None and entity[2] == "ORG" else None
+
+    def _latest_person(self, pos: int, organisations: bool = False) -> Speaker | None:
         """Return the latest speaker or person named as a subject outside
-        quotes before ``pos`` (the latest person named at all, failing that)."""
+        quotes before ``pos`` (the latest person named at all, failing that).
+        A subject of this sentence or the one before wins if it comes later:
+        a titled one (« Le ministre a été catégorique. « … », a-t-il
+        assuré »), an unnamed one (« Un cheminot s'inquiète. « … »,
+        prévient-il »: no one), an organisation with ``organisations``."""
         latest: tuple[int, Speaker] | None = None
         named: tuple[int, Speaker] | None = None
         for start, end, entity_type in self.entities:
@@ -667,8 +785,94 @@ class Reader:
         recent = self._previous_sentence_start(pos)
         if named and named[0] >= recent and (latest is None or named[0] > latest[0]):
             latest = named
+        for at, speaker, kind in self._subject_mentions():
+            if at >= pos:
+                break
+            if at < recent or (kind == "org" and not organisations):
+                continue
+            if latest is None or at > latest[0]:
+                latest = (at, speaker)
         chosen = latest or named
         return chosen[1] if chosen else None
+
+    def _subject_mentions(self) -> list[tuple[int, Speaker | None, str]]:
+        """Return (position, who, kind) for the subjects outside quotes that
+        name someone: a person or organisation, a titled noun resolved
+        (« le ministre »), or an unnamed person speaking (« un cheminot
+        s'inquiète »). Kind is "person", "org" or "unnamed"."""
+        if self._subjects is not None:
+            return self._subjects
+        found: list[tuple[int, Speaker | None, str]] = []
+        for token in self.doc if self.parsed else ():
+            if token.dep_ not in ("nsubj", "nsubj:pass") or token.pos_ == "PRON":
+                continue
+            if self._inside_quote(token.idx):
+                continue
+            who = self._entity_at(token.idx) or next(
+                (
+                    self._entity_at(child.idx)
+                    for child in token.children
+                    if child.dep_ in ("appos", "flat:name")
+                    and self._entity_at(child.idx)
+                ),
+                None,
+            )
+            if who is None and token.pos_ == "NOUN":
+                determiners = {c.lower_ for c in token.children if c.dep_ == "det"}
+                if determiners & _DEFINITE:
+                    who = self._title(token.lower_, token.idx)
+                elif determiners & {"un", "une"} and self._is_verb(
+                    _Word(token.head.text, token.head.idx, token.head.idx)
+                ):
+                    found.append((token.idx, None, "unnamed"))
+                    continue
+            if who is not None:
+                found.append((token.idx, who, "org" if who[2] == "ORG" else "person"))
+        found += self._sentence_openings()
+        found.sort(key=lambda f: f[0])
+        self._subjects = found
+        return found
+
+    def _sentence_openings(self) -> list[tuple[int, Speaker | None, str]]:
+        """Subjects the parser may miss, read from how a sentence opens: a
+        name after at most a determiner and a few lower-case words
+        (« L'association Droit au logement juge… »), or an unnamed person
+        speaking (« Un cheminot syndiqué […] s'inquiète »)."""
+        found = []
+        for start, end, _ in base.doc_sentences(self.doc):
+            # The parser may start a sentence at the closing mark before it.
+            while start < end and not self.text[start].isalnum():
+                start += 1
+            if self._inside_quote(start):
+                continue
+            unnamed = _UNNAMED.match(self.text, start, end)
+            if unnamed and any(
+                self._is_verb(w) for w in self._words(unnamed.end(), end)
+            ):
+                found.append((start, None, "unnamed"))
+                continue
+            opening = _OPENING.match(self.text, start, end)
+            if opening is None:
+                continue
+            entity = self._entity_at(opening.end())
+            if entity is not None and self._stands_as_subject(entity, end):
+                kind = "org" if entity[2] == "ORG" else "person"
+                found.append((entity[0], entity, kind))
+        return found
+
+    def _stands_as_subject(self, entity: Speaker, end: int) -> bool:
+        """Whether a verb follows the name before any comma or quote mark
+        (« L'association X juge… », not « Pour X, … »)."""
+        words = self._words(entity[1], end)
+        for word in words[:3]:
+            if word.text in ',;:«“"()':
+                return False
+            if word.lower in _AUX[self.lang] or self._is_verb(word):
+                return True
+            token = self._token_at(word.start)
+            if token is not None and token.pos_ in ("VERB", "AUX"):
+                return True
+        return False
 
     def _previous_sentence_start(self, pos: int) -> int:
         window = max(0, pos - 1500)
@@ -696,6 +900,11 @@ class Reader:
     def _inside_quote(self, pos: int) -> bool:
         k = bisect.bisect_right(self.region_opens, pos) - 1
         return k >= 0 and self.regions[k].open < pos < self.regions[k].close
+
+
+def _title_gap(gap: str, lang: str) -> bool:
+    words = gap.replace(",", " ").replace("(", " ").split()
+    return len(words) == 1 and words[0] in base.titles(lang)
 
 
 def _strip_reflexive(word: str) -> str:
