@@ -120,3 +120,29 @@ def test_clicks_decide_too(page, rita, blind_article):
         "le chômage baisse",
         "radium",
     }
+
+
+def test_b_keeps_every_version_of_an_item(page, rita, blind_article):
+    log_in(page, "rita")
+    page.goto(f"/articles/{blind_article.pk}/adjudicate/")
+    page.wait_for_selector(".adj-item.current")
+    page.keyboard.press("2")  # bob's "ministre Jean Dupont"
+    assert current_item(page) == "le chômage baisse depuis un an"
+    page.keyboard.press("b")  # both claims
+    assert current_item(page) == "radium"
+    page.keyboard.press("2")
+    assert page.evaluate("document.activeElement.id") == "adjudicate-save"
+    page.keyboard.press("Enter")
+    page.wait_for_url(f"**/articles/{blind_article.pk}/")
+    texts = set(
+        Span.objects.filter(article=blind_article, blind=False).values_list(
+            "text", flat=True
+        )
+    )
+    assert texts == {
+        "Marie Curie",
+        "ministre Jean Dupont",
+        "le chômage baisse depuis un an",
+        "le chômage baisse",
+        "radium",
+    }
