@@ -21,6 +21,14 @@ class SpanStatus(models.TextChoices):
     PENDING = "pending", gettext_lazy("Pending")
     APPROVED = "approved", gettext_lazy("Approved")
     REJECTED = "rejected", gettext_lazy("Rejected")
+    # Proposed by the suggesters; accepting makes it an ordinary pending span.
+    SUGGESTED = "suggested", gettext_lazy("Suggested")
+    # A suggestion turned down: kept for the precision figures, shown nowhere.
+    DISMISSED = "dismissed", gettext_lazy("Dismissed")
+
+
+# Spans no person has taken on: not pending, not exported, not reviewed.
+SUGGESTION_STATUSES = (SpanStatus.SUGGESTED, SpanStatus.DISMISSED)
 
 
 class ApiTokenScope(models.TextChoices):

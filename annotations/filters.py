@@ -224,7 +224,17 @@ class SpanFilter(django_filters.FilterSet):
         label=gettext_lazy("Label"),
         help_text="Label slug; repeat for several.",
     )
-    status = django_filters.MultipleChoiceFilter(choices=Span.Status.choices)
+    # Dismissed suggestions are shown nowhere: asking for them is an error.
+    status = django_filters.MultipleChoiceFilter(
+        choices=[
+            (value, name)
+            for value, name in Span.Status.choices
+            if value != Span.Status.DISMISSED
+        ]
+    )
+    origin = django_filters.CharFilter(
+        help_text="manual, rule:<name> or model:<name>@<version>."
+    )
     annotator = django_filters.CharFilter(
         field_name="created_by__username", label=gettext_lazy("Annotator")
     )
@@ -242,6 +252,7 @@ class SpanFilter(django_filters.FilterSet):
             "article",
             "label",
             "status",
+            "origin",
             "annotator",
             "reviewer",
             "language",

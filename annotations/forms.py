@@ -395,6 +395,7 @@ class ExportFiltersForm(forms.Form):
             ("pending", gettext_lazy("Pending")),
             ("rejected", gettext_lazy("Rejected")),
             ("all", gettext_lazy("All")),
+            ("suggested", gettext_lazy("Suggestions not yet accepted")),
         ],
         initial="approved",
     )

@@ -26,9 +26,12 @@ from django.utils.translation import gettext_lazy
 
 from . import permissions
 from . import text as text_utils
-from .choices import ApiTokenScope, SpanStatus
+from .choices import SUGGESTION_STATUSES, ApiTokenScope, SpanStatus
 
 ENTITY_SLUG = "entity"
+# Where a span came from (DESIGN.md section 7): made by hand, by a rule of the
+# suggesters, or by a statistical model with its version.
+MANUAL_ORIGIN = "manual"
 
 # Any case, and "_" for "-": LanguageCodeField stores the lowercase form.
 language_validator = RegexValidator(
@@ -40,6 +43,10 @@ colour_validator = RegexValidator(
 )
 shortcut_validator = RegexValidator(
     r"^[a-z0-9]?$", gettext_lazy("A shortcut is one lower-case letter or digit.")
+)
+origin_validator = RegexValidator(
+    r"^(manual|rule:[a-z0-9][a-z0-9_.-]*|model:[A-Za-z0-9_.-]+@[A-Za-z0-9_.+-]+)$",
+    gettext_lazy("An origin is “manual”, “rule:<name>” or “model:<name>@<version>”."),
 )
 
 
@@ -150,12 +157,15 @@ def _span_count(spans, status):
 
 
 def _work_status_conditions() -> dict:
-    every = Span.objects.filter(article=OuterRef("pk"))
+    # Suggestions are nobody's work yet: they neither start nor hold up an article.
+    every = Span.objects.filter(article=OuterRef("pk")).exclude(
+        status__in=Span.SUGGESTION_STATUSES
+    )
     decided_statuses = [Span.Status.APPROVED, Span.Status.REJECTED]
-    # "Neither approved nor rejected" is pending (a check constraint says so),
-    # and "not pending" is decided. Put this way, no planner is tempted to walk
-    # the index of every span by status instead of the article's own spans
-    # (SQLite, without statistics, was).
+    # "Neither approved nor rejected" is pending (a check constraint says so,
+    # suggestions aside), and "not pending" is decided. Put this way, no planner
+    # is tempted to walk the index of every span by status instead of the
+    # article's own spans (SQLite, without statistics, was).
     undecided = Exists(every.exclude(status__in=decided_statuses))
     decided = Exists(every.exclude(status=Span.Status.PENDING))
     return {
@@ -378,13 +388,25 @@ class SpanQuerySet(models.QuerySet):
     def alive(self):
         return self.filter(article__is_deleted=False)
 
-    def visible_to(self, user):
-        """Return the spans ``user`` may read: consumers see approved spans only."""
+    def visible_to(self, user, *, with_dismissed: bool = False):
+        """Return the spans ``user`` may read: consumers see approved spans only;
+        dismissed suggestions are hidden from everyone (``with_dismissed`` keeps
+        them, for the writes that must answer "already dismissed").
+        """
         if not permissions.can(user, "read_article"):
             return self.none()
         if permissions.sees_approved_only(user):
             return self.alive().approved()
-        return self.alive()
+        if with_dismissed:
+            return self.alive()
+        return self.alive().exclude(status=Span.Status.DISMISSED)
+
+    def suggested(self):
+        return self.filter(status=Span.Status.SUGGESTED)
+
+    def accepted(self):
+        """Keep the spans that are people's work: neither suggested nor dismissed."""
+        return self.exclude(status__in=Span.SUGGESTION_STATUSES)
 
     def approved(self):
         return self.filter(status=Span.Status.APPROVED)
@@ -399,16 +421,18 @@ class SpanQuerySet(models.QuerySet):
         (a check constraint makes it so): an equality on the status would lead
         SQLite, which keeps no statistics, to read every pending span through
         the status index and sort them all, where walking the review order's
-        index stops after one page.
+        index stops after one page. Suggestions are nobody's to review yet.
         """
-        return self.exclude(status__in=[Span.Status.APPROVED, Span.Status.REJECTED])
+        return self.exclude(
+            status__in=[Span.Status.APPROVED, Span.Status.REJECTED]
+        ).accepted()
 
     def in_review_order(self):
         """Order oldest article first, then by position in the article.
 
         Article ids grow with uploads, so they order articles by age; the order
-        is that of the unique index on (article, start, end, label), which a
-        page of the queue then walks instead of sorting every pending span.
+        is that of the index on (article, start, end, label), which a page of
+        the queue then walks instead of sorting every pending span.
         """
         return self.order_by("article_id", "start", "end", "label_id")
 
@@ -429,6 +453,7 @@ class SpanQuerySet(models.QuerySet):
 
 class Span(models.Model):
     Status = SpanStatus
+    SUGGESTION_STATUSES = SUGGESTION_STATUSES
 
     class EntityType(models.TextChoices):
         PER = "PER", gettext_lazy("Person")
@@ -454,7 +479,15 @@ class Span(models.Model):
         blank=True,
         related_name="attributed_spans",
     )
-    status = models.CharField(max_length=8, choices=Status, default=Status.PENDING)
+    status = models.CharField(max_length=10, choices=Status, default=Status.PENDING)
+    origin = models.CharField(
+        max_length=100, default=MANUAL_ORIGIN, validators=[origin_validator]
+    )
+    # How sure the suggester was, in [0, 1]; None for spans made by hand.
+    score = models.FloatField(null=True, blank=True)
+    # An accepted suggestion whose offsets, label, type or source a person
+    # changed: the "accepted after correction" of the statistics.
+    corrected = models.BooleanField(default=False)
     rejection_reason = models.TextField(blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, models.PROTECT, related_name="spans_created"
@@ -483,8 +516,31 @@ class Span(models.Model):
                 condition=Q(start__lt=F("end")), name="span_start_before_end"
             ),
             models.CheckConstraint(
-                condition=Q(status__in=["pending", "approved", "rejected"]),
+                condition=Q(
+                    status__in=[
+                        "pending",
+                        "approved",
+                        "rejected",
+                        "suggested",
+                        "dismissed",
+                    ]
+                ),
                 name="span_status_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(origin="manual")
+                | Q(origin__startswith="rule:")
+                | Q(origin__startswith="model:"),
+                name="span_origin_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(score__isnull=True) | Q(score__gte=0, score__lte=1),
+                name="span_score_in_range",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status__in=["suggested", "dismissed"])
+                | Q(score__isnull=False) & ~Q(origin="manual"),
+                name="span_suggestion_has_origin_and_score",
             ),
             models.CheckConstraint(
                 condition=Q(entity_type__isnull=True)
@@ -495,8 +551,12 @@ class Span(models.Model):
                 condition=~Q(status="rejected") | ~Q(rejection_reason=""),
                 name="span_rejection_has_reason",
             ),
+            # Suggestions stand beside the spans people make: a dismissed one
+            # never blocks the same span made by hand (the suggesters, for
+            # their part, never propose a span that exists in any status).
             models.UniqueConstraint(
                 fields=["article", "start", "end", "label"],
+                condition=~Q(status__in=["suggested", "dismissed"]),
                 name="span_unique_per_article_label",
                 violation_error_message=gettext_lazy(
                     "This article already has a span with this label at these offsets."
@@ -504,16 +564,26 @@ class Span(models.Model):
             ),
         ]
         indexes = [
+            # The review order; the partial unique index serves only queries
+            # that repeat its condition.
+            models.Index(
+                fields=["article", "start", "end", "label"], name="span_position_idx"
+            ),
             models.Index(fields=["status", "created_at"]),
             models.Index(fields=["updated_at"]),
             # One article's spans in id order (the API's cursor pages) without
             # walking the primary key over the whole table. The article's own
             # index stays: smaller, the planner keeps it for exports' chunks.
             models.Index(fields=["article", "id"], name="span_article_id_idx"),
+            models.Index(fields=["origin", "status"], name="span_origin_status_idx"),
         ]
 
     def __str__(self):
         return f"{self.label} {self.start}–{self.end}"
+
+    @property
+    def is_suggestion(self) -> bool:
+        return self.status == Span.Status.SUGGESTED
 
     def clean(self):
         """Check the span against its article: offsets, text, entity type, source."""
@@ -533,6 +603,14 @@ class Span(models.Model):
             pk=self.pk,
             article_id=self.article_id,
         )
+        if (
+            "source" not in errors
+            and self.source_id is not None
+            and self.source.status == Span.Status.DISMISSED
+        ):
+            errors["source"] = _(
+                "The source span %(id)d is a dismissed suggestion."
+            ) % {"id": self.source.pk}
         if errors:
             raise ValidationError(errors)
         self.text = self.article.text[self.start : self.end]
@@ -550,6 +628,9 @@ class Span(models.Model):
             "rejection_reason": self.rejection_reason,
             "reviewed_by": self.reviewed_by_id,
             "version": self.version,
+            "origin": self.origin,
+            "score": self.score,
+            "corrected": self.corrected,
         }
 
 
@@ -645,6 +726,9 @@ class AuditEvent(models.Model):
         DELETE = "delete", gettext_lazy("Deleted")
         APPROVE = "approve", gettext_lazy("Approved")
         REJECT = "reject", gettext_lazy("Rejected")
+        SUGGEST = "suggest", gettext_lazy("Suggestions made")
+        ACCEPT = "accept", gettext_lazy("Suggestion accepted")
+        DISMISS = "dismiss", gettext_lazy("Suggestion dismissed")
 
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,

@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 
-from .choices import ApiTokenScope, Role, SpanStatus
+from .choices import SUGGESTION_STATUSES, ApiTokenScope, Role, SpanStatus
 
 ADMIN = "admin"
 ANY_ROLE = frozenset({Role.EDITOR, Role.REVIEWER, Role.CONSUMER, ADMIN})
@@ -56,6 +56,8 @@ def _read_article(user, article=None):
 
 
 def _read_span(user, span=None):
+    if span is not None and span.status == SpanStatus.DISMISSED:
+        return _("This suggestion was dismissed.")
     if _has(user, Role.EDITOR, Role.REVIEWER, ADMIN):
         return None
     if _has(user, Role.CONSUMER):
@@ -113,6 +115,17 @@ def _create_span(user, article=None):
     return None
 
 
+def _not_a_suggestion(span):
+    if span.status == SpanStatus.SUGGESTED:
+        return _(
+            "This span is a suggestion: accept it (with your corrections) or "
+            "dismiss it."
+        )
+    if span.status == SpanStatus.DISMISSED:
+        return _("This suggestion was dismissed.")
+    return None
+
+
 def _change_span(user, span):
     """The author may edit their span whatever its status; an admin any span.
 
@@ -121,6 +134,9 @@ def _change_span(user, span):
     it; the author need not wait for an admin to fix their own mistake.
     Deleting an approved span is stricter (``_delete_span``).
     """
+    refusal = _not_a_suggestion(span)
+    if refusal:
+        return refusal
     if is_admin(user):
         return None
     if not _has(user, Role.EDITOR):
@@ -151,20 +167,47 @@ def _undo_span_change(user, event):
         "create",
         "update",
         "delete",
+        "accept",
+        "dismiss",
     ):
-        return _("Only the creation, edit or deletion of a span can be undone.")
+        return _(
+            "Only the creation, edit or deletion of a span, or a decision on a "
+            "suggestion, can be undone."
+        )
     return None
 
 
 def _review_span(user, span=None):
     if not _has(user, Role.REVIEWER, ADMIN):
         return _("Only reviewers and admins may approve or reject spans.")
+    if span is not None and span.status in SUGGESTION_STATUSES:
+        return _(
+            "Suggestions are not reviewed: an editor accepts or dismisses them first."
+        )
     if (
         span is not None
         and span.created_by_id == user.pk
         and not settings.ALLOW_SELF_REVIEW
     ):
         return _("You created this span; another reviewer must decide on it.")
+    return None
+
+
+def _suggest(user, article=None):
+    if not _has(user, Role.EDITOR, ADMIN):
+        return _("Only editors and admins may ask for suggestions.")
+    if article is not None and article.is_deleted and not is_admin(user):
+        return _("This article has been deleted.")
+    return None
+
+
+def _decide_on_suggestion(user, span=None):
+    # Accepting makes the span the editor's own work, so the rule is that of
+    # annotating; whether it is still a suggestion is a matter of its version.
+    if not _has(user, Role.EDITOR, ADMIN):
+        return _("Only editors and admins may accept or dismiss suggestions.")
+    if span is not None and span.article.is_deleted and not is_admin(user):
+        return _("This article has been deleted.")
     return None
 
 
@@ -205,6 +248,9 @@ RULES = {
     "delete_span": _delete_span,
     "undo_span_change": _undo_span_change,
     "review_span": _review_span,
+    "suggest": _suggest,
+    "accept_suggestion": _decide_on_suggestion,
+    "dismiss_suggestion": _decide_on_suggestion,
     "export": _export,
     "use_api_tokens": _export,
     "hold_write_token": _hold_write_token,

@@ -5,9 +5,10 @@ audit event in the same transaction, so the HTML views, the API and the
 management commands cannot drift apart.
 """
 
+import logging
 import secrets
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from django.conf import settings
@@ -16,6 +17,7 @@ from django.contrib.auth.models import Group
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
@@ -24,9 +26,20 @@ from django.utils.translation import gettext_lazy
 from . import bulk
 from . import text as text_utils
 from .choices import Role
-from .models import ApiToken, Article, AuditEvent, Label, Profile, Span
+from .models import (
+    ENTITY_SLUG,
+    MANUAL_ORIGIN,
+    ApiToken,
+    Article,
+    AuditEvent,
+    Label,
+    Profile,
+    Span,
+)
 from .permissions import ADMIN, can, is_admin, require
 from .permissions import roles as user_roles
+
+logger = logging.getLogger(__name__)
 
 ARTICLE_EDITABLE = {
     "title",
@@ -313,12 +326,16 @@ def _validate_span(span: Span) -> None:
         except ValidationError as exc:
             errors = exc.update_error_dict(errors)
     if not errors:
-        duplicate = Span.objects.filter(
-            article_id=span.article_id,
-            start=span.start,
-            end=span.end,
-            label_id=span.label_id,
-        ).exclude(pk=span.pk)
+        duplicate = (
+            Span.objects.filter(
+                article_id=span.article_id,
+                start=span.start,
+                end=span.end,
+                label_id=span.label_id,
+            )
+            .accepted()
+            .exclude(pk=span.pk)
+        )
         if duplicate.exists():
             errors["__all__"] = [DUPLICATE]
     if errors:
@@ -347,11 +364,26 @@ def span_create(
     entity_type: str | None = None,
     source: Span | None = None,
 ) -> Span:
+    """Create a span by hand; where a suggestion already marks exactly these
+    offsets with this label, accept it instead (with the type and source given).
+    """
     require(user, "add_span")
     # The lock orders this span against an edit of the text or a delete; the
     # article's state is checked once it is held.
     article = Article.objects.select_for_update().get(pk=article.pk)
     require(user, "add_span", article)
+    twin = (
+        Span.objects.suggested()
+        .filter(article=article, start=start, end=end, label=label)
+        .first()
+    )
+    if twin is not None:
+        twin = _lock_span(twin)
+        require(user, "accept_suggestion", twin)
+        # What the person gave overrides the suggestion; what they left out
+        # (no type, no source) keeps what was suggested.
+        given = {"entity_type": entity_type or None, "source": source, "text": text}
+        return _accept(twin, user, {k: v for k, v in given.items() if v})
     span = Span(
         article=article,
         label=label,
@@ -362,12 +394,14 @@ def span_create(
         source=source,
         created_by=user,
     )
+    _accept_source(span, user)
     _validate_span(span)
     try:
         with transaction.atomic():
             span.save()
     except IntegrityError:
         raise _validation_error(__all__=DUPLICATE) from None
+    _absorb_suggestions_at(span)
     # The page offers to undo this very event.
     span.audit_event = _audit(
         user, AuditEvent.Action.CREATE, span, after=span.snapshot()
@@ -389,7 +423,7 @@ def _relabel(span: Span, changes: dict) -> None:
         return
     if "entity_type" not in changes:
         span.entity_type = None
-    cited_by = span.attributed_spans.count()
+    cited_by = span.attributed_spans.accepted().count()
     if cited_by:
         raise _validation_error(
             label=_(
@@ -398,6 +432,8 @@ def _relabel(span: Span, changes: dict) -> None:
             )
             % {"n": cited_by}
         )
+    # Suggestions that named it simply stop naming it.
+    _forget_source(span)
 
 
 @transaction.atomic
@@ -420,6 +456,7 @@ def span_update(*, span: Span, user, version: int | None = None, **changes) -> S
     if ("start" in changes or "end" in changes) and "text" not in changes:
         span.text = ""
     span.entity_type = span.entity_type or None
+    _accept_source(span, user)
     _validate_span(span)
     span.audit_event = None
     if span.snapshot() == before:
@@ -429,9 +466,15 @@ def span_update(*, span: Span, user, version: int | None = None, **changes) -> S
         span.reviewed_by = None
         span.reviewed_at = None
         span.rejection_reason = ""
+    if span.origin != MANUAL_ORIGIN and _suggestion_changed(span, before):
+        # A suggestion fixed after it was accepted was not right either.
+        span.corrected = True
     span.version += 1
     span.updated_at = timezone.now()
-    _save_span(span, expected_version, [*SPAN_EDITABLE, *SPAN_REVIEW_FIELDS])
+    _save_span(
+        span, expected_version, [*SPAN_EDITABLE, *SPAN_REVIEW_FIELDS, "corrected"]
+    )
+    _absorb_suggestions_at(span)
     span.audit_event = _audit(
         user, AuditEvent.Action.UPDATE, span, before=before, after=span.snapshot()
     )
@@ -443,7 +486,7 @@ def span_delete(*, span: Span, user) -> AuditEvent:
     """Delete the span; return the audit event, which ``span_undo`` can revert."""
     span = _lock_span(span)
     require(user, "delete_span", span)
-    cited_by = span.attributed_spans.count()
+    cited_by = span.attributed_spans.accepted().count()
     if cited_by:
         raise _validation_error(
             __all__=_(
@@ -452,6 +495,7 @@ def span_delete(*, span: Span, user) -> AuditEvent:
             )
             % {"n": cited_by}
         )
+    _forget_source(span)
     event = _audit(user, AuditEvent.Action.DELETE, span, before=span.snapshot())
     span.delete()
     return event
@@ -623,6 +667,429 @@ def span_reject(*, span: Span, user, version: int | None, reason: str) -> Span:
         status=Span.Status.REJECTED,
         reason=reason,
     )
+
+
+# Suggestions (DESIGN.md section 7)
+
+
+@dataclass
+class SuggestionRun:
+    """What one run of the suggesters left on an article."""
+
+    article: Article
+    # The article's suggestions after the run, in text order.
+    suggestions: list[Span] = field(default_factory=list)
+    created: int = 0
+    updated: int = 0
+    removed: int = 0
+    # Proposals left out because a span exists there in some status.
+    existing: int = 0
+    # Proposals the checks refused (logged: a suggester's bug).
+    invalid: int = 0
+
+
+def _forget_source(span: Span) -> None:
+    """Suggestions naming ``span`` as their source stop naming it."""
+    Span.objects.suggested().filter(source=span).update(
+        source=None, version=F("version") + 1, updated_at=timezone.now()
+    )
+
+
+def _accept_source(span: Span, user) -> None:
+    """Accept ``span``'s source too while it is still a suggestion: people's
+    spans only ever name people's entities."""
+    source = span.source
+    if source is None or source.status != Span.Status.SUGGESTED:
+        return
+    source = _lock_span(source)
+    if source.status == Span.Status.SUGGESTED:
+        require(user, "accept_suggestion", source)
+        source = _accept(source, user, {})
+    span.source = source
+
+
+def _absorb_suggestions_at(span: Span) -> None:
+    """Remove the suggestions ``span`` now stands on (same offsets and label);
+    whatever named them as its source names ``span`` instead."""
+    twins = list(
+        Span.objects.suggested()
+        .filter(
+            article_id=span.article_id,
+            start=span.start,
+            end=span.end,
+            label_id=span.label_id,
+        )
+        .exclude(pk=span.pk)
+        .values_list("pk", flat=True)
+    )
+    if twins:
+        Span.objects.filter(source_id__in=twins).update(
+            source=span, version=F("version") + 1, updated_at=timezone.now()
+        )
+        Span.objects.filter(pk__in=twins).delete()
+
+
+def _suggestion_changed(span: Span, before: dict) -> bool:
+    return (
+        span.label.slug,
+        span.start,
+        span.end,
+        span.entity_type,
+        span.source_id,
+    ) != (
+        before["label"],
+        before["start"],
+        before["end"],
+        before["entity_type"],
+        before["source"],
+    )
+
+
+def _check_still_suggested(span: Span, version: int | None) -> None:
+    """Raise Conflict unless ``span`` is a suggestion at ``version`` (if given)."""
+    sent = span.version if version is None else version
+    if span.status == Span.Status.DISMISSED:
+        raise Conflict(
+            _(
+                "This suggestion was already dismissed (version %(current)d; you "
+                "sent %(sent)d)."
+            )
+            % {"current": span.version, "sent": sent},
+            span,
+        )
+    if span.status != Span.Status.SUGGESTED:
+        raise Conflict(
+            _(
+                "This suggestion was already accepted by %(user)s (version "
+                "%(current)d; you sent %(sent)d)."
+            )
+            % {
+                "user": span.created_by.get_username(),
+                "current": span.version,
+                "sent": sent,
+            },
+            span,
+        )
+    if sent != span.version:
+        raise Conflict(_stale_message(span, sent), span)
+
+
+def _accept(span: Span, user, corrections: dict) -> Span:
+    """Make the locked suggestion ``span`` a pending span created by ``user``."""
+    before = span.snapshot()
+    for name, value in corrections.items():
+        setattr(span, name, value)
+    if "label" in corrections:
+        if not span.label.is_entity:
+            if "entity_type" not in corrections:
+                span.entity_type = None
+            _forget_source(span)
+        elif "source" not in corrections:
+            span.source = None
+    if ("start" in corrections or "end" in corrections) and "text" not in corrections:
+        span.text = ""
+    span.entity_type = span.entity_type or None
+    _accept_source(span, user)
+    _validate_span(span)
+    span.corrected = _suggestion_changed(span, before)
+    expected_version = span.version
+    span.status = Span.Status.PENDING
+    span.created_by = user
+    span.created_at = span.updated_at = timezone.now()
+    span.version += 1
+    _save_span(
+        span,
+        expected_version,
+        [
+            "label",
+            "start",
+            "end",
+            "text",
+            "entity_type",
+            "source",
+            "status",
+            "created_by",
+            "created_at",
+            "updated_at",
+            "corrected",
+        ],
+    )
+    _absorb_suggestions_at(span)
+    # The page offers to undo this very event.
+    span.audit_event = _audit(
+        user,
+        AuditEvent.Action.ACCEPT,
+        span,
+        before=before,
+        after=span.snapshot(),
+    )
+    return span
+
+
+@transaction.atomic
+def span_accept(*, span: Span, user, version: int | None = None, **corrections) -> Span:
+    """Accept a suggestion: it becomes an ordinary pending span created by
+    ``user`` and keeps its origin.
+
+    ``corrections`` (label, start, end, text, entity_type, source) apply in
+    the same step and mark it corrected. A suggested entity named as its
+    source is accepted too. A span that is no longer a suggestion, or a stale
+    ``version``, raises Conflict.
+    """
+    unknown = set(corrections) - SPAN_EDITABLE
+    if unknown:
+        raise TypeError(f"Unknown span fields: {sorted(unknown)}")
+    span = _lock_span(span)
+    require(user, "accept_suggestion", span)
+    _check_still_suggested(span, version)
+    return _accept(span, user, corrections)
+
+
+@transaction.atomic
+def span_dismiss(*, span: Span, user, version: int | None = None) -> Span:
+    """Dismiss a suggestion: kept for the figures, shown nowhere."""
+    span = _lock_span(span)
+    require(user, "dismiss_suggestion", span)
+    _check_still_suggested(span, version)
+    before = span.snapshot()
+    expected_version = span.version
+    span.status = Span.Status.DISMISSED
+    # Neither a dismissed quote's speaker nor a dismissed speaker stays linked:
+    # nothing then holds back the next run from replacing either.
+    span.source = None
+    span.version += 1
+    span.updated_at = timezone.now()
+    _forget_source(span)
+    _save_span(span, expected_version, ["status", "source", "updated_at"])
+    span.audit_event = _audit(
+        user,
+        AuditEvent.Action.DISMISS,
+        span,
+        before=before,
+        after=span.snapshot(),
+    )
+    return span
+
+
+@transaction.atomic
+def suggestions_accept_all(
+    *, article: Article, user, spans: list[int], label: Label, min_score: float
+) -> list[Span]:
+    """Accept, among the suggestions ``spans`` of the article, those labelled
+    ``label`` scoring ``min_score`` or more; the others are left alone.
+
+    The page sends what it shows, so nothing it did not show is accepted.
+    """
+    require(user, "accept_suggestion")
+    chosen = (
+        Span.objects.suggested()
+        .filter(article=article, pk__in=spans, label=label, score__gte=min_score)
+        .order_by("start", "end", "pk")
+    )
+    accepted = []
+    for span in chosen:
+        span = _lock_span(span)
+        require(user, "accept_suggestion", span)
+        # Accepting a quote may have accepted its speaker, listed later.
+        if span.status == Span.Status.SUGGESTED:
+            accepted.append(_accept(span, user, {}))
+    return accepted
+
+
+def suggestion_gazetteer() -> list[tuple[str, str]]:
+    """Return the newsroom's approved, typed entities as (name, type) pairs:
+    a name approved once is proposed everywhere."""
+    return list(
+        Span.objects.alive()
+        .approved()
+        .filter(label__slug=ENTITY_SLUG, entity_type__isnull=False)
+        .order_by()
+        .values_list("text", "entity_type")
+        .distinct()
+    )
+
+
+def article_suggest(*, article: Article, user, gazetteer=None) -> SuggestionRun:
+    """Run the suggesters on the article and store what they propose.
+
+    The suggesters run outside any transaction (they take a moment); only the
+    storing locks the article.
+    """
+    from .suggest import suggest_text
+
+    require(user, "suggest", article)
+    if gazetteer is None:
+        gazetteer = suggestion_gazetteer()
+    found = suggest_text(article.text, article.language, gazetteer=gazetteer)
+    return suggestions_store(
+        article=article, user=user, found=found, text_sha256=article.text_sha256
+    )
+
+
+def _valid_suggestion(span: Span) -> bool:
+    try:
+        span.clean()
+        span.clean_fields(
+            exclude=["article", "label", "source", "created_by", "reviewed_by", "text"]
+        )
+    except ValidationError as error:
+        logger.warning(
+            "Suggestion %s %d-%d refused on article %d: %s",
+            span.label.slug,
+            span.start,
+            span.end,
+            span.article_id,
+            error.messages,
+        )
+        return False
+    return 0 <= span.score <= 1
+
+
+@transaction.atomic
+def suggestions_store(
+    *, article: Article, user, found: list, text_sha256: str | None = None
+) -> SuggestionRun:
+    """Store the suggesters' ``found`` (``Suggestion``s of the article's text).
+
+    Suggestions nobody touched are replaced: those proposed again keep their
+    id (score, origin, type and source refreshed), the others go. A proposal
+    where a span exists in any status (accepted, decided, dismissed) is never
+    stored again; an entity there still serves as the source it names. Each
+    ``source`` index becomes the stored span's id.
+    """
+    require(user, "suggest", article)
+    article = Article.objects.select_for_update().get(pk=article.pk)
+    require(user, "suggest", article)
+    if text_sha256 is not None and text_sha256 != article.text_sha256:
+        raise _validation_error(
+            text=_(
+                "The article's text changed while suggestions were made; ask for "
+                "suggestions again."
+            )
+        )
+    run = SuggestionRun(article=article)
+    labels = {label.slug: label for label in Label.objects.all()}
+    taken, open_ = {}, {}
+    for span in Span.objects.filter(article=article).select_related("label"):
+        key = (span.start, span.end, span.label_id)
+        if span.status == Span.Status.SUGGESTED:
+            open_[key] = span
+        elif key not in taken or taken[key].status == Span.Status.DISMISSED:
+            # A span people made outranks a dismissed one at the same place.
+            taken[key] = span
+    now = timezone.now()
+    stored: list[Span | None] = [None] * len(found)
+    current, to_update = [], []
+    # Entities first: the other suggestions name them as their source, so they
+    # need their ids (the list holds entities first).
+    for phase in ("entities", "others"):
+        to_create = []
+        for index, suggestion in enumerate(found):
+            label = labels.get(suggestion.label)
+            if label is None or (label.is_entity != (phase == "entities")):
+                continue
+            source = (
+                stored[suggestion.source] if suggestion.source is not None else None
+            )
+            key = (suggestion.start, suggestion.end, label.pk)
+            if key in taken:
+                run.existing += 1
+                existing = taken[key]
+                if existing.status != Span.Status.DISMISSED:
+                    stored[index] = existing
+                continue
+            span = open_.pop(key, None)
+            if span is None:
+                span = Span(
+                    article=article,
+                    label=label,
+                    start=suggestion.start,
+                    end=suggestion.end,
+                    text=suggestion.text,
+                    status=Span.Status.SUGGESTED,
+                    created_by=user,
+                    created_at=now,
+                    updated_at=now,
+                )
+                fresh = True
+            else:
+                before = (span.entity_type, span.source_id, span.score, span.origin)
+                fresh = False
+            span.entity_type = suggestion.entity_type if label.is_entity else None
+            span.source = source
+            span.score = round(float(suggestion.score), 4)
+            span.origin = suggestion.origin
+            if not _valid_suggestion(span):
+                run.invalid += 1
+                if not fresh:
+                    open_[key] = span
+                continue
+            stored[index] = span
+            current.append(span)
+            if fresh:
+                to_create.append(span)
+            elif before != (span.entity_type, span.source_id, span.score, span.origin):
+                span.version += 1
+                span.updated_at = now
+                to_update.append(span)
+        Span.objects.bulk_create(to_create)
+        run.created += len(to_create)
+    Span.objects.bulk_update(
+        to_update, ["entity_type", "source", "score", "origin", "version", "updated_at"]
+    )
+    run.updated = len(to_update)
+    gone = {span.pk for span in open_.values()}
+    if gone:
+        # Spans outside the run naming one of them keep it (they should not).
+        kept = set(
+            Span.objects.filter(source_id__in=gone)
+            .exclude(pk__in=gone)
+            .values_list("source_id", flat=True)
+        )
+        for span in open_.values():
+            if span.pk in kept:
+                current.append(span)
+        gone -= kept
+        Span.objects.filter(pk__in=gone).delete()
+        run.removed = len(gone)
+    current.sort(key=lambda s: (s.start, s.end, s.label.order, s.label.slug))
+    run.suggestions = current
+    if run.created or run.updated or run.removed:
+        _audit(
+            user,
+            AuditEvent.Action.SUGGEST,
+            article,
+            after={
+                "suggestions": len(current),
+                "created": run.created,
+                "updated": run.updated,
+                "removed": run.removed,
+            },
+        )
+    return run
+
+
+def article_upload(*, user, title: str, text: str | bytes, **fields) -> Article:
+    """Create an article as an editor uploads it, then run the suggesters on
+    it when ``SUGGEST_ON_UPLOAD`` is on.
+
+    The article is stored whatever becomes of the suggestions:
+    ``article.suggestion_run`` holds them, ``article.suggestion_error`` why
+    there are none.
+    """
+    article = article_create(user=user, title=title, text=text, **fields)
+    article.suggestion_run = None
+    article.suggestion_error = ""
+    if settings.SUGGEST_ON_UPLOAD:
+        try:
+            article.suggestion_run = article_suggest(article=article, user=user)
+        except Exception:
+            # The upload is done; suggestions can be asked for again later.
+            logger.exception("Suggestions failed for article %d", article.pk)
+            article.suggestion_error = _(
+                "The article is saved, but no suggestions could be made for it."
+            )
+    return article
 
 
 # Labels
@@ -888,6 +1355,7 @@ class ImportSpan:
     text: str
     entity_type: str | None = None
     status: str = Span.Status.PENDING
+    origin: str = MANUAL_ORIGIN
     # The id the source file gives the span, and that of its source span.
     ref: object = None
     source_ref: object = None
@@ -946,6 +1414,9 @@ _SPAN_COLUMNS = (
     "version",
     "created_at",
     "updated_at",
+    "origin",
+    "score",
+    "corrected",
 )
 _EVENT_COLUMNS = tuple(
     AuditEvent.build(actor=None, action=AuditEvent.Action.CREATE, created_at=0)
@@ -1053,8 +1524,11 @@ def _import_targets(user, items) -> dict:
         require(user, "add_span", article)
         require(user, "change_article", article)
     spans = defaultdict(dict)
-    rows = Span.objects.filter(article_id__in=wanted.values()).values_list(
-        "article_id", "start", "end", "label_id", "pk"
+    # Suggestions stand beside imported spans; they never take their place.
+    rows = (
+        Span.objects.filter(article_id__in=wanted.values())
+        .accepted()
+        .values_list("article_id", "start", "end", "label_id", "pk")
     )
     for article_id, start, end, label_id, pk in rows:
         spans[article_id][(start, end, label_id)] = pk
@@ -1127,6 +1601,9 @@ def _span_row(span, pk, article_id, source_id, user, status, now) -> tuple:
         1,
         now,
         now,
+        span.origin,
+        None,
+        False,
     )
 
 
@@ -1145,6 +1622,9 @@ def _span_event(span, row, user, now) -> tuple:
         "rejection_reason": "",
         "reviewed_by": reviewed_by,
         "version": 1,
+        "origin": span.origin,
+        "score": None,
+        "corrected": False,
     }
     event = AuditEvent.build(
         actor=user,

@@ -241,7 +241,7 @@ def article_new(request):
             form = forms.ArticleForm(initial=initial)
         elif valid:
             try:
-                article = services.article_create(
+                article = services.article_upload(
                     user=request.user,
                     # The second click, once the page has shown the duplicate.
                     allow_duplicate=action == "save_duplicate",
@@ -255,7 +255,9 @@ def article_new(request):
             except ValidationError as error:
                 form.add_error(None, error)
             else:
-                messages.success(request, _("Article saved. Select text to tag it."))
+                messages.success(request, _upload_message(article))
+                if article.suggestion_error:
+                    messages.warning(request, article.suggestion_error)
                 url = reverse("annotations:article_detail", args=[article.pk])
                 if request.htmx:
                     return HttpResponseClientRedirect(url)
@@ -276,6 +278,19 @@ def article_new(request):
     if _wants_fragment(request):
         template_name += "#upload-form"
     return render(request, template_name, context)
+
+
+def _upload_message(article) -> str:
+    run = article.suggestion_run
+    if run is None or not run.suggestions:
+        return _("Article saved. Select text to tag it.")
+    return ngettext(
+        "Article saved with %(n)d suggestion: press n to go to it, y to accept, "
+        "x to dismiss.",
+        "Article saved with %(n)d suggestions: press n to go to the next one, y "
+        "to accept, x to dismiss.",
+        len(run.suggestions),
+    ) % {"n": len(run.suggestions)}
 
 
 # Annotate
@@ -616,6 +631,10 @@ def span_undo(request, pk):
         message = _("Undone: “%(text)s” is no longer tagged.") % {"text": text}
     elif event.action == AuditEvent.Action.DELETE:
         message = _("Undone: “%(text)s” is back.") % {"text": text}
+    elif event.action in (AuditEvent.Action.ACCEPT, AuditEvent.Action.DISMISS):
+        message = _("Undone: “%(text)s” is a suggestion again.") % {
+            "text": text_utils.excerpt(span.text, 80)
+        }
     else:
         message = _("Undone: “%(text)s” is as it was.") % {
             "text": text_utils.excerpt(span.text, 80)
@@ -958,10 +977,11 @@ def article_history(request, pk):
     article = _get_article(request, pk)
     events = AuditEvent.objects.filter(article_id=article.pk)
     if not permissions.can(request.user, "read_undecided"):
-        # Consumers never learn of spans that were not approved, nor of deleted ones.
+        # Consumers never learn of spans that were not approved, nor of deleted
+        # ones, nor of suggestions.
         visible = Span.objects.visible_to(request.user).filter(article=article)
         events = events.filter(
-            Q(object_type="article")
+            Q(object_type="article") & ~Q(action=AuditEvent.Action.SUGGEST)
             | Q(object_type="span", object_id__in=visible.values("pk"))
         )
     live_spans = set(
@@ -1017,12 +1037,18 @@ def review_stats(request):
         sum(rate.pending for rate in by_label),
     )
     totals.percent = _percent(totals.approval_rate)
+    by_origin = stats.by_origin()
+    origin_totals = stats.origin_totals(by_origin, _("All origins"))
+    for row in (*by_origin, origin_totals):
+        row.percent = _percent(row.acceptance_rate)
     now = timezone.now()
     oldest = stats.oldest_pending_age(now=now)
     context = {
         "labels": list(labels.values()),
         "by_label": by_label,
         "by_annotator": by_annotator,
+        "by_origin": by_origin,
+        "origin_totals": origin_totals,
         "totals": totals,
         "oldest_pending": timesince(now - oldest, now) if oldest is not None else None,
         "chart": charts.throughput_chart(stats.throughput()),
