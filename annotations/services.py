@@ -532,6 +532,10 @@ def _put_back(span: Span, snapshot: dict) -> None:
         else None
     )
     span.status = snapshot.get("status") or Span.Status.PENDING
+    if "origin" in snapshot:
+        span.origin = snapshot["origin"]
+        span.score = snapshot.get("score")
+        span.corrected = snapshot.get("corrected", False)
     span.rejection_reason = snapshot.get("rejection_reason") or ""
     span.reviewed_by_id = snapshot.get("reviewed_by")
     span.reviewed_at = (
@@ -569,7 +573,12 @@ def span_undo(*, user, event: AuditEvent) -> tuple[Span | None, AuditEvent]:
         if current is None:
             raise _gone()
         span = _lock_span(current)
-        require(user, "change_span", span)
+        # An adjusted suggestion is still a suggestion: its rule is accepting.
+        require(
+            user,
+            "accept_suggestion" if span.is_suggestion else "change_span",
+            span,
+        )
         expected = event.after["version"]
         if span.version != expected:
             raise Conflict(_stale_message(span, expected), span)
@@ -578,11 +587,49 @@ def span_undo(*, user, event: AuditEvent) -> tuple[Span | None, AuditEvent]:
         _validate_span(span)
         span.version += 1
         span.updated_at = timezone.now()
-        _save_span(span, expected, [*SPAN_EDITABLE, *SPAN_REVIEW_FIELDS])
+        _save_span(span, expected, [*SPAN_EDITABLE, *SPAN_REVIEW_FIELDS, "corrected"])
         return span, _audit(
             user, AuditEvent.Action.UPDATE, span, before=before, after=span.snapshot()
         )
+    if event.action in (AuditEvent.Action.ACCEPT, AuditEvent.Action.DISMISS):
+        return _suggestion_back(user=user, event=event)
     return _span_restore(user=user, event=event)
+
+
+def _suggestion_back(*, user, event: AuditEvent) -> tuple[Span, AuditEvent]:
+    """Make an accepted or dismissed span the suggestion it was before ``event``."""
+    current = Span.objects.filter(pk=event.object_id).first()
+    if current is None:
+        raise _gone()
+    span = _lock_span(current)
+    require(user, "accept_suggestion", span)
+    expected = event.after["version"]
+    if span.version != expected:
+        raise Conflict(_stale_message(span, expected), span)
+    cited_by = span.attributed_spans.accepted().count()
+    if cited_by:
+        raise _validation_error(
+            __all__=_(
+                "This entity is the source of %(n)d spans people made; it stays "
+                "accepted."
+            )
+            % {"n": cited_by}
+        )
+    before = span.snapshot()
+    _put_back(span, event.before)
+    span.corrected = False
+    span.created_by = user
+    _validate_span(span)
+    span.version += 1
+    span.updated_at = timezone.now()
+    _save_span(
+        span,
+        expected,
+        [*SPAN_EDITABLE, *SPAN_REVIEW_FIELDS, "corrected", "created_by"],
+    )
+    return span, _audit(
+        user, AuditEvent.Action.UPDATE, span, before=before, after=span.snapshot()
+    )
 
 
 def _span_restore(*, user, event: AuditEvent) -> tuple[Span, AuditEvent]:
@@ -791,7 +838,8 @@ def _accept(span: Span, user, corrections: dict) -> Span:
     span.entity_type = span.entity_type or None
     _accept_source(span, user)
     _validate_span(span)
-    span.corrected = _suggestion_changed(span, before)
+    # Adjusted while still a suggestion, or corrected now.
+    span.corrected = span.corrected or _suggestion_changed(span, before)
     expected_version = span.version
     span.status = Span.Status.PENDING
     span.created_by = user
@@ -843,6 +891,31 @@ def span_accept(*, span: Span, user, version: int | None = None, **corrections) 
     require(user, "accept_suggestion", span)
     _check_still_suggested(span, version)
     return _accept(span, user, corrections)
+
+
+@transaction.atomic
+def suggestion_adjust(*, span: Span, user, version: int, start: int, end: int) -> Span:
+    """Move a suggestion's boundaries before accepting it (the page's nudge keys).
+
+    It stays a suggestion, now corrected: a later run keeps it as it is.
+    """
+    span = _lock_span(span)
+    require(user, "accept_suggestion", span)
+    _check_still_suggested(span, version)
+    before = span.snapshot()
+    span.start, span.end, span.text = start, end, ""
+    _validate_span(span)
+    if (span.start, span.end) == (before["start"], before["end"]):
+        span.audit_event = None
+        return span
+    span.corrected = True
+    span.version += 1
+    span.updated_at = timezone.now()
+    _save_span(span, version, ["start", "end", "text", "corrected", "updated_at"])
+    span.audit_event = _audit(
+        user, AuditEvent.Action.UPDATE, span, before=before, after=span.snapshot()
+    )
+    return span
 
 
 @transaction.atomic
@@ -926,6 +999,16 @@ def article_suggest(*, article: Article, user, gazetteer=None) -> SuggestionRun:
     )
 
 
+def _standing_over(spans: list[Span], start: int, end: int) -> Span | None:
+    """Return the span among ``spans`` that a proposal at start–end repeats:
+    each covers at least half of the other (a corrected boundary, say)."""
+    for span in spans:
+        overlap = min(end, span.end) - max(start, span.start)
+        if overlap * 2 >= end - start and overlap * 2 >= span.end - span.start:
+            return span
+    return None
+
+
 def _valid_suggestion(span: Span) -> bool:
     try:
         span.clean()
@@ -969,17 +1052,25 @@ def suggestions_store(
         )
     run = SuggestionRun(article=article)
     labels = {label.slug: label for label in Label.objects.all()}
-    taken, open_ = {}, {}
+    # Untouched suggestions may be replaced; everything else (spans people
+    # made or accepted, dismissed or adjusted suggestions) stands.
+    taken, open_, current = {}, {}, []
     for span in Span.objects.filter(article=article).select_related("label"):
         key = (span.start, span.end, span.label_id)
-        if span.status == Span.Status.SUGGESTED:
+        if span.is_suggestion and not span.corrected:
             open_[key] = span
-        elif key not in taken or taken[key].status == Span.Status.DISMISSED:
+            continue
+        if span.is_suggestion:
+            current.append(span)
+        if key not in taken or taken[key].status == Span.Status.DISMISSED:
             # A span people made outranks a dismissed one at the same place.
             taken[key] = span
+    by_label = defaultdict(list)
+    for span in taken.values():
+        by_label[span.label_id].append(span)
     now = timezone.now()
     stored: list[Span | None] = [None] * len(found)
-    current, to_update = [], []
+    to_update = []
     # Entities first: the other suggestions name them as their source, so they
     # need their ids (the list holds entities first).
     for phase in ("entities", "others"):
@@ -992,9 +1083,11 @@ def suggestions_store(
                 stored[suggestion.source] if suggestion.source is not None else None
             )
             key = (suggestion.start, suggestion.end, label.pk)
-            if key in taken:
+            existing = taken.get(key) or _standing_over(
+                by_label[label.pk], suggestion.start, suggestion.end
+            )
+            if existing is not None:
                 run.existing += 1
-                existing = taken[key]
                 if existing.status != Span.Status.DISMISSED:
                     stored[index] = existing
                 continue

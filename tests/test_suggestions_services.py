@@ -358,3 +358,105 @@ def test_suggestions_may_stand_where_a_span_is(article, labels):
     assert (twin.start, twin.end) == (span.start, span.end)
     with pytest.raises(IntegrityError), transaction.atomic():
         SpanFactory(article=article, label=labels["quote"])
+
+
+# Adjusting before accepting, and what a later run does with it
+
+
+def test_adjusting_moves_a_suggestion_that_stays_one(alice, labels):
+    article, run = suggested_article(alice)
+    speaker = by_text(run)["Claire Fontaine"]
+    start = TEXT.index("Fontaine")
+    span = services.suggestion_adjust(
+        span=speaker, user=alice, version=1, start=start, end=speaker.end
+    )
+    span.refresh_from_db()
+    assert (span.text, span.status, span.corrected, span.version) == (
+        "Fontaine",
+        "suggested",
+        True,
+        2,
+    )
+    with pytest.raises(services.Conflict):
+        services.suggestion_adjust(
+            span=speaker, user=alice, version=1, start=speaker.start, end=speaker.end
+        )
+    accepted = services.span_accept(span=span, user=alice)
+    assert (accepted.status, accepted.corrected) == ("pending", True)
+
+
+def test_a_run_keeps_adjusted_suggestions_and_proposes_no_near_twin(alice, labels):
+    article, run = suggested_article(alice)
+    spans = by_text(run)
+    start = TEXT.index("Fontaine")
+    adjusted = services.suggestion_adjust(
+        span=spans["Claire Fontaine"], user=alice, version=1, start=start, end=start + 8
+    )
+    again = services.suggestions_store(article=article, user=alice, found=proposals())
+    assert adjusted.pk in {s.pk for s in again.suggestions}
+    assert "Claire Fontaine" not in by_text(again)
+    assert (
+        by_text(again)["Nous doublerons les pistes cyclables"].source_id == adjusted.pk
+    )
+    assert article.spans.filter(label__slug="entity").count() == 2
+
+
+def test_a_quote_tagged_with_its_guillemets_is_not_proposed_again(alice, labels):
+    article, _run = suggested_article(alice, found=[])
+    end = TEXT.index("»") + 1
+    services.span_create(
+        user=alice, article=article, label=labels["quote"], start=0, end=end
+    )
+    run = services.suggestions_store(article=article, user=alice, found=proposals())
+    assert "Nous doublerons les pistes cyclables" not in by_text(run)
+    assert run.existing == 1
+
+
+# Undo
+
+
+def test_undoing_an_accept_or_a_dismissal_makes_it_a_suggestion_again(alice, labels):
+    article, run = suggested_article(alice)
+    spans = by_text(run)
+    claim = services.span_accept(
+        span=spans["Le budget de Villebrune a augmenté de 8 % en un an."],
+        user=alice,
+        end=TEXT.index(" a augmenté"),
+    )
+    back, _event = services.span_undo(user=alice, event=claim.audit_event)
+    back.refresh_from_db()
+    assert (back.status, back.text, back.corrected) == (
+        "suggested",
+        "Le budget de Villebrune a augmenté de 8 % en un an.",
+        False,
+    )
+    dismissed = services.span_dismiss(span=spans["Villebrune"], user=alice)
+    back, _event = services.span_undo(user=alice, event=dismissed.audit_event)
+    assert Span.objects.get(pk=back.pk).status == "suggested"
+
+
+def test_undoing_an_adjustment_puts_the_suggestion_back(alice, labels):
+    article, run = suggested_article(alice)
+    speaker = by_text(run)["Claire Fontaine"]
+    start = TEXT.index("Fontaine")
+    span = services.suggestion_adjust(
+        span=speaker, user=alice, version=1, start=start, end=speaker.end
+    )
+    back, _event = services.span_undo(user=alice, event=span.audit_event)
+    back.refresh_from_db()
+    assert (back.text, back.status, back.corrected) == (
+        "Claire Fontaine",
+        "suggested",
+        False,
+    )
+
+
+def test_an_accepted_speaker_stays_accepted_while_a_quote_names_it(alice, labels):
+    article, run = suggested_article(alice)
+    spans = by_text(run)
+    services.span_accept(span=spans["Nous doublerons les pistes cyclables"], user=alice)
+    event = AuditEvent.objects.get(
+        action=AuditEvent.Action.ACCEPT, object_id=spans["Claire Fontaine"].pk
+    )
+    with pytest.raises(ValidationError, match="stays accepted"):
+        services.span_undo(user=alice, event=event)
