@@ -115,7 +115,10 @@ class ArticleFilter(django_filters.FilterSet):
 
     def filter_label(self, queryset, name, value: str):
         user = getattr(self.request, "user", None)
-        return queryset.with_label(value, spans=Span.objects.visible_to(user))
+        # People's spans: a suggestion alone does not give an article a label.
+        return queryset.with_label(
+            value, spans=Span.objects.visible_to(user).accepted()
+        )
 
 
 def _reshape(filterset, name, field_class=None, **extra):
@@ -317,7 +320,9 @@ class ReviewQueueFilter(SpanFilter):
             "annotator",
             lambda: (
                 get_user_model()
-                .objects.filter(Exists(Span.objects.filter(created_by=OuterRef("pk"))))
+                .objects.filter(
+                    Exists(Span.objects.accepted().filter(created_by=OuterRef("pk")))
+                )
                 .order_by("username")
                 .values_list("username", flat=True)
             ),

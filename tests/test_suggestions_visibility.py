@@ -258,3 +258,14 @@ def test_the_history_tells_the_run_and_what_accepting_changed(client, alice, sto
     assert "Suggestion accepted" in html
     assert "<del>Suggested</del> → <ins>Pending</ins>" in html
     assert "Suggestion dismissed" in html
+
+
+def test_the_article_list_and_queue_filters_ignore_suggestions(client, alice, rita):
+    article, _run = suggested_article(alice)
+    client.force_login(rita)
+    listed = client.get(reverse("annotations:article_list"), {"label": "quote"})
+    assert list(listed.context["page"].object_list) == []
+    queue = client.get(reverse("annotations:review_queue"))
+    form = queue.context["filter"].form
+    annotators = [value for value, _name in form.fields["annotator"].choices]
+    assert "alice" not in annotators

@@ -85,6 +85,7 @@ class Command(BaseCommand):
             for suggestions in results:
                 pk, sha256 = queue.popleft()
                 try:
+                    # The service locks and reads the article itself.
                     run = services.suggestions_store(
                         article=Article(pk=pk),
                         user=user,
