@@ -35,6 +35,7 @@ from .models import (
     Label,
     Profile,
     Span,
+    origin_validator,
 )
 from .permissions import ADMIN, can, is_admin, require
 from .permissions import roles as user_roles
@@ -1010,11 +1011,18 @@ def _standing_over(spans: list[Span], start: int, end: int) -> Span | None:
 
 
 def _valid_suggestion(span: Span) -> bool:
+    """Check a proposal as a span (offsets, text, type, source) and its origin.
+
+    Not ``clean_fields``: at 80 proposals an article its field-by-field checks
+    cost more than writing them.
+    """
     try:
         span.clean()
-        span.clean_fields(
-            exclude=["article", "label", "source", "created_by", "reviewed_by", "text"]
-        )
+        origin_validator(span.origin)
+        if span.entity_type not in (None, *Span.EntityType.values):
+            raise ValidationError(f"Unknown entity type {span.entity_type!r}.")
+        if not 0 <= span.score <= 1:
+            raise ValidationError(f"Score {span.score} is not in [0, 1].")
     except ValidationError as error:
         logger.warning(
             "Suggestion %s %d-%d refused on article %d: %s",
@@ -1025,7 +1033,7 @@ def _valid_suggestion(span: Span) -> bool:
             error.messages,
         )
         return False
-    return 0 <= span.score <= 1
+    return True
 
 
 @transaction.atomic

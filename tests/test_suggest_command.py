@@ -115,3 +115,16 @@ def test_it_shows_a_progress_bar_unless_quiet(articles, ada, capsys):
     captured = capsys.readouterr()
     assert "3/3" not in captured.err
     assert "3 articles: " in captured.out
+
+
+@pytest.mark.django_db(transaction=True)
+def test_it_suggests_in_worker_processes(articles, ada):
+    out = io.StringIO()
+    call_command(
+        "suggest", "--all", "--processes", "2", stdout=out, stderr=io.StringIO()
+    )
+    total = Span.objects.count()
+    assert total > 0
+    assert f"3 articles: {total} suggestions ({total} new" in out.getvalue()
+    english = articles[1].spans.get(label__slug="quote")
+    assert english.source.text == "Claire Fontaine"

@@ -111,6 +111,19 @@ def test_proposals_that_do_not_match_the_text_are_left_out(alice, labels):
     assert (run.created, run.invalid) == (0, 1)
 
 
+@pytest.mark.parametrize(
+    "fields", [{"origin": "guess"}, {"score": 1.5}, {"entity_type": "CITY"}]
+)
+def test_proposals_with_an_impossible_origin_score_or_type_are_left_out(
+    alice, labels, fields
+):
+    article, _run = suggested_article(alice, found=[])
+    bad = [at("Villebrune", "entity", **fields)]
+    run = services.suggestions_store(article=article, user=alice, found=bad)
+    assert (run.created, run.invalid) == (0, 1)
+    assert not article.spans.exists()
+
+
 def test_storing_refuses_a_text_that_changed_meanwhile(alice, labels):
     article, _run = suggested_article(alice, found=[])
     with pytest.raises(ValidationError, match="changed while suggestions"):

@@ -1,17 +1,31 @@
+import multiprocessing
 from collections import Counter, deque
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management.base import BaseCommand, CommandError
+from django.db import connections
 from tqdm import tqdm
 
 from annotations import permissions, services
 from annotations.models import Article
-from annotations.suggest import suggest_texts
+from annotations.suggest import pipeline, suggest_texts
 from annotations.suggest.base import is_english
 
-# Articles read from the database at a time; spaCy batches them further.
-CHUNK = 200
+# Articles a worker suggests for at a time (one spaCy batch).
+CHUNK = 16
+
+
+def _suggest_chunk(chunk, gazetteer):
+    """Return (id, sha256, suggestions) for each (id, sha256, text, language)."""
+    items = [(text, language) for _pk, _sha, text, language in chunk]
+    found = suggest_texts(items, gazetteer=gazetteer, batch_size=len(items))
+    return [
+        (pk, sha256, suggestions)
+        for (pk, sha256, _text, _language), suggestions in zip(
+            chunk, found, strict=True
+        )
+    ]
 
 
 class Command(BaseCommand):
@@ -61,7 +75,7 @@ class Command(BaseCommand):
             articles = articles.filter(pk__in=article)
         # One spaCy run per language pipeline: French-read articles first,
         # then English, so the worker processes start twice at most.
-        found = sorted(
+        found = self.found = sorted(
             articles.values_list("pk", "language"),
             key=lambda row: (is_english(row[1]), row[0]),
         )
@@ -72,18 +86,14 @@ class Command(BaseCommand):
             )
         ids = [pk for pk, _language in found]
         gazetteer = services.suggestion_gazetteer()
-        queue = deque()
         totals = Counter()
         failures = []
-        results = suggest_texts(
-            self._texts(ids, queue), gazetteer=gazetteer, n_process=processes
-        )
+        results = self._suggested(ids, gazetteer, processes)
         bar = tqdm(
             total=len(ids), unit="article", disable=verbosity == 0, smoothing=0.1
         )
         with bar:
-            for suggestions in results:
-                pk, sha256 = queue.popleft()
+            for pk, sha256, suggestions in results:
                 try:
                     # The service locks and reads the article itself.
                     run = services.suggestions_store(
@@ -120,17 +130,55 @@ class Command(BaseCommand):
         if failures:
             raise CommandError(f"{len(failures)} articles failed; the others are done.")
 
-    def _texts(self, ids, queue):
-        """Yield (text, language) in ``ids`` order, noting each id in ``queue``."""
+    def _chunks(self, ids):
+        """Yield lists of (id, text sha256, text, language), read a chunk at a time."""
         for first in range(0, len(ids), CHUNK):
             chunk = ids[first : first + CHUNK]
             rows = Article.objects.alive().in_bulk(chunk)
-            for pk in chunk:
-                article = rows.get(pk)
-                if article is None:  # deleted meanwhile
-                    continue
-                queue.append((pk, article.text_sha256))
-                yield article.text, article.language
+            yield [
+                (pk, rows[pk].text_sha256, rows[pk].text, rows[pk].language)
+                for pk in chunk
+                if pk in rows  # not deleted meanwhile
+            ]
+
+    def _suggested(self, ids, gazetteer, processes):
+        """Yield (id, text sha256, suggestions) for each article, in ``ids`` order.
+
+        With several processes, each worker runs the whole suggester (spaCy and
+        the rules) on a chunk through ``suggest_texts``, while this process
+        reads the next articles and stores what comes back. The workers are
+        forked after the model is loaded, so they share it.
+        """
+        if processes == 1:
+            for chunk in self._chunks(ids):
+                yield from _suggest_chunk(chunk, gazetteer)
+            return
+        # Load the pipelines here, once, before the workers fork.
+        for language in {
+            "en" if is_english(lang) else "fr" for _pk, lang in self.found
+        }:
+            pipeline.get(language, gazetteer)
+        # Forked workers must not share this process's database connection.
+        connections.close_all()
+        context = multiprocessing.get_context("fork")
+        with context.Pool(processes) as pool:
+            chunks = self._chunks(ids)
+            waiting = deque()
+
+            def submit():
+                for chunk in chunks:
+                    if chunk:
+                        task = pool.apply_async(_suggest_chunk, (chunk, gazetteer))
+                        waiting.append(task)
+                        return
+
+            # Two chunks a worker in flight: none waits while one is stored.
+            for _ in range(processes * 2):
+                submit()
+            while waiting:
+                done = waiting.popleft().get()
+                submit()
+                yield from done
 
     def _user(self, username):
         User = get_user_model()
