@@ -56,12 +56,13 @@ w3c
 
 The same field has the same name in jsonl keys and csv columns: ``start``,
 ``end``, ``label`` (the slug), ``text``, ``entity_type``, ``source_span``,
-``status``, ``annotator``, ``reviewer``, ``reviewed_at`` (csv says
+``status``, ``annotator``, ``reviewer``, ``reviewed_at``, ``origin`` (csv says
 ``span_id`` for the span's own id, beside ``article_id``). W3C carries the same
 values in its own vocabulary: selector ``start``/``end``, the ``tagging``,
 ``classifying``, ``linking`` and ``assessing`` bodies, the annotation's
 ``creator`` (the annotator) and the assessing body's ``creator`` and
-``created`` (reviewer and review time), all with the same value formats.
+``created`` (reviewer and review time), all with the same value formats, and
+for a span a rule or a model proposed its ``generator`` (the origin).
 
 """
 

