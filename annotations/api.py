@@ -8,8 +8,9 @@ from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Prefetch
 from django.http import Http404, JsonResponse
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views import defaults
@@ -25,25 +26,39 @@ from rest_framework import exceptions, mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.pagination import CursorPagination, PageNumberPagination
-from rest_framework.parsers import BaseParser, JSONParser, MultiPartParser
+from rest_framework.parsers import BaseParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.routers import DefaultRouter
 from rest_framework.serializers import as_serializer_error
 from rest_framework.views import APIView
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from . import datasets, exports, imports, ingest, permissions, services
-from .filters import ArticleFilter, SpanFilter
-from .models import Article, AuditEvent, Dataset, Label, Span
+from . import (
+    adjudication,
+    agreement,
+    datasets,
+    exports,
+    imports,
+    ingest,
+    permissions,
+    services,
+)
+from .filters import AgreementFilter, ArticleFilter, SpanFilter
+from .models import Article, Assignment, AuditEvent, Dataset, Label, Span
+from .parsers import JSONParser
 from .serializers import (
     SPAN_VALUES,
     AcceptSerializer,
+    AdjudicateSerializer,
+    AdjudicationResultSerializer,
+    AgreementSerializer,
     ApprovePendingResultSerializer,
     ApproveSerializer,
     ArticleCreateSerializer,
     ArticleSerializer,
     ArticleUploadSerializer,
     ArticleWithSpansSerializer,
+    AssignSerializer,
     AuditEventSerializer,
     DatasetCreateSerializer,
     DatasetSerializer,
@@ -51,6 +66,7 @@ from .serializers import (
     ErrorSerializer,
     ImportResultSerializer,
     LabelSerializer,
+    ProposalSerializer,
     RejectSerializer,
     SpanCreateSerializer,
     SpanSerializer,
@@ -106,13 +122,9 @@ def exception_handler(exc, context):
         }
         return Response(data, status=status.HTTP_409_CONFLICT)
     if isinstance(exc, services.Conflict):
-        data = {
-            "error": {
-                "code": "conflict",
-                "message": exc.message,
-                "current": SpanSerializer(exc.span).data,
-            }
-        }
+        data = {"error": {"code": "conflict", "message": exc.message}}
+        if exc.span is not None:
+            data["error"]["current"] = SpanSerializer(exc.span).data
         return Response(data, status=status.HTTP_409_CONFLICT)
     if isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(as_serializer_error(exc))
@@ -472,10 +484,19 @@ class ArticleViewSet(
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
 
     def get_queryset(self):
+        articles = Article.objects.visible_to(self.request.user)
+        if self.action in ("history", "suggest", "adjudicate"):
+            # They answer with events or spans, not the article itself.
+            return articles
         return (
-            Article.objects.visible_to(self.request.user)
-            .select_related("uploaded_by")
-            .with_span_counts()
+            articles.select_related("uploaded_by")
+            .prefetch_related(
+                Prefetch(
+                    "assignments",
+                    queryset=Assignment.objects.select_related("annotator"),
+                )
+            )
+            .with_span_counts(self.request.user)
             .order_by("-created_at", "-id")
         )
 
@@ -496,13 +517,13 @@ class ArticleViewSet(
             user = request.user
             spans = (
                 Span.objects.visible_to(user)
+                .current()
+                .with_visible_source(approved_only=permissions.sees_approved_only(user))
                 .filter(article_id=article.pk)
                 .order_by("start", "end", "label_id", "id")
                 .values(*SPAN_VALUES)
             )
-            data["spans"] = span_rows(
-                spans, approved_sources_only=permissions.sees_approved_only(user)
-            )
+            data["spans"] = span_rows(spans)
         return Response(data)
 
     @extend_schema(
@@ -780,15 +801,115 @@ class ArticleViewSet(
     @action(detail=True, methods=["get"], pagination_class=None, filterset_class=None)
     def history(self, request, pk=None):
         article = self.get_object()
-        events = AuditEvent.objects.filter(article_id=article.pk)
-        if permissions.sees_approved_only(request.user):
-            # Consumers never learn about spans that were not approved.
-            visible = Span.objects.visible_to(request.user).filter(article=article)
-            events = events.filter(
-                Q(object_type="article") & ~Q(action=AuditEvent.Action.SUGGEST)
-                | Q(object_id__in=visible.values("pk"))
-            )
+        events = AuditEvent.objects.visible_to(request.user).filter(
+            article_id=article.pk
+        )
         return Response(AuditEventSerializer(events, many=True).data)
+
+    @extend_schema(
+        summary="Assign annotators, shared or blind",
+        description=(
+            "Reviewers and admins. In a blind article each annotator sees and "
+            "edits only their own spans until a reviewer adjudicates it. An "
+            "article with spans cannot become blind; someone with a version "
+            "stays assigned."
+        ),
+        request=AssignSerializer,
+        responses={200: ArticleSerializer, **ERRORS},
+    )
+    @action(detail=True, methods=["post"])
+    def assign(self, request, pk=None):
+        article = self.get_object()
+        permissions.require(request.user, "assign", article)
+        serializer = AssignSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        services.article_assign(
+            article=article, user=request.user, **serializer.validated_data
+        )
+        return Response(self.get_serializer(self.get_queryset().get(pk=pk)).data)
+
+    @extend_schema(
+        methods=["GET"],
+        summary="The adjudication proposal: merged spans and items to decide",
+        description="Reviewers and admins who annotated none of the versions.",
+        responses={200: ProposalSerializer},
+    )
+    @extend_schema(
+        methods=["POST"],
+        summary="Adjudicate a blind article",
+        description=(
+            "One decision per item of the proposal: `keep` a list of annotators "
+            "(one, several, or none) or `spans` written anew. Spans identical in "
+            "every version are merged. The result is approved by you and its "
+            "history names the annotators who had each span; the versions "
+            "become `superseded`. Send the proposal's `state`: a version changed "
+            "since gets 409."
+        ),
+        request=AdjudicateSerializer,
+        responses={200: AdjudicationResultSerializer, **ERRORS},
+    )
+    @action(detail=True, methods=["get", "post"], filterset_class=None)
+    def adjudicate(self, request, pk=None):
+        article = self.get_object()
+        permissions.require(request.user, "adjudicate", article)
+        if request.method == "GET":
+            proposal = adjudication.proposal_for(article)
+            return Response(proposal.as_dict(article.text))
+        serializer = AdjudicateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        decisions = {
+            decision["item"]: adjudication.Decision(
+                keep=tuple(decision.get("keep", ())),
+                spans=decision.get("spans"),
+            )
+            for decision in data["decisions"]
+        }
+        created = services.article_adjudicate(
+            article=article,
+            user=request.user,
+            decisions=decisions,
+            state=data.get("state") or None,
+        )
+        spans = Span.objects.filter(
+            pk__in=[span.pk for span in created]
+        ).select_related("label", "created_by", "reviewed_by")
+        return Response(
+            {"article": article.pk, "spans": SpanSerializer(spans, many=True).data}
+        )
+
+
+@extend_schema(
+    summary="Inter-annotator agreement",
+    description=(
+        "Per pair of annotators over the blind articles both annotated, per "
+        "label and over all (`all`): span F1 strict and partial (same label, "
+        "half the shorter span in common) with counts, Krippendorff's alpha "
+        "(nominal) over tokens, entity-type agreement on paired entities, "
+        "source agreement on paired spans that name one, and the share of "
+        "boundary-only disagreements; each with its number of units. Reviewers "
+        "and admins see every double-annotated article; others only adjudicated "
+        "ones."
+    ),
+    parameters=[
+        OpenApiParameter("article", int, description="One article id"),
+        OpenApiParameter("label", str, many=True, description="Label slug; repeat"),
+        OpenApiParameter("annotator", str, description="Pairs with this username"),
+    ],
+    responses={200: AgreementSerializer, 400: ERRORS[400]},
+)
+class AgreementView(APIView):
+    def get(self, request):
+        permissions.require(request.user, "view_agreement")
+        found = AgreementFilter(request.GET, queryset=Article.objects.all())
+        if not found.is_valid():
+            raise exceptions.ValidationError(found.errors)
+        report = agreement.report(user=request.user, **found.report_arguments())
+        data = report.as_dict()
+        adjudicate_url = reverse("annotations:article_adjudicate", args=[0])
+        for row in data["most_disagreement"]:
+            row["url"] = adjudicate_url.replace("/0/", f"/{row['article']}/")
+        return Response(data)
 
 
 # Spans
@@ -811,25 +932,36 @@ class SpanViewSet(
     serializer_class = SpanSerializer
     filterset_class = SpanFilter
     pagination_class = SpanPagination
+    # Offsets are JSON numbers: a form body would send every one as a string.
+    parser_classes = [JSONParser]
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
 
     def get_queryset(self):
+        user = self.request.user
         # A dismissed suggestion is hidden, but accepting or dismissing it
         # again is a stale write (409), not an unknown span.
         with_dismissed = self.action in ("accept", "dismiss")
-        return Span.objects.visible_to(
-            self.request.user, with_dismissed=with_dismissed
-        ).select_related("label", "created_by", "reviewed_by")
+        return (
+            Span.objects.visible_to(user, with_dismissed=with_dismissed)
+            .with_visible_source(approved_only=permissions.sees_approved_only(user))
+            .select_related("label", "created_by", "reviewed_by")
+        )
 
     def list(self, request, *args, **kwargs):
         # Plain rows, not a serializer per span: the same JSON, a fraction of
         # the time on pages of 1,000.
         queryset = self.filter_queryset(self.get_queryset()).values(*SPAN_VALUES)
         page = self.paginate_queryset(queryset)
-        rows = span_rows(
-            page, approved_sources_only=permissions.sees_approved_only(request.user)
-        )
-        return self.get_paginated_response(rows)
+        return self.get_paginated_response(span_rows(page))
+
+    def filter_queryset(self, queryset):
+        queryset = super().filter_queryset(queryset)
+        # Superseded versions are history: a list shows them only when its
+        # status filter names them; each stays reachable by its id.
+        wanted = self.request.query_params.getlist("status")
+        if self.action == "list" and Span.Status.SUPERSEDED not in wanted:
+            queryset = queryset.current()
+        return queryset
 
     def _output(self, span, status_code=status.HTTP_200_OK):
         span = self.get_queryset().get(pk=span.pk)
@@ -993,7 +1125,7 @@ class SpanViewSet(
     @action(detail=True, methods=["get"], pagination_class=None, filterset_class=None)
     def history(self, request, pk=None):
         span = self.get_object()
-        events = AuditEvent.objects.for_object(span)
+        events = AuditEvent.objects.visible_to(request.user).for_object(span)
         return Response(AuditEventSerializer(events, many=True).data)
 
 

@@ -25,6 +25,9 @@ class SpanStatus(models.TextChoices):
     SUGGESTED = "suggested", gettext_lazy("Suggested")
     # A suggestion turned down: kept for the precision figures, shown nowhere.
     DISMISSED = "dismissed", gettext_lazy("Dismissed")
+    # An annotator's own version once its article is adjudicated: kept for
+    # agreement and feedback, never exported or shown to consumers.
+    SUPERSEDED = "superseded", gettext_lazy("Superseded")
 
 
 # Spans no person has taken on: not pending, not exported, not reviewed.

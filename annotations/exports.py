@@ -23,7 +23,10 @@ date or date-time) selects the articles changed after it: the article edited,
 or one of its spans created, edited, approved, rejected or deleted (the audit
 trail records deletions). Such an article is exported with all its spans that
 match the other filters, so a consumer replaces what it had for that article.
-Deleted articles are never exported.
+Deleted articles are never exported. In an export of approved spans (and in
+whatever a data consumer exports), ``source_span`` names an approved source
+only, else it is null: approved training data never points at a span that is
+still pending or was rejected.
 
 Formats
 -------
@@ -457,7 +460,9 @@ def _querysets(query: ExportQuery, user):
     join to skip deleted articles is left out (it would scan every article for
     each chunk); its consumer rule is applied here instead.
     """
-    spans = Span.objects.all()
+    # An article's own spans only: annotators' versions of a blind article
+    # (superseded or not) never leave the team.
+    spans = Span.objects.filter(blind=False).current()
     if user is SYSTEM:
         articles = Article.objects.alive()
     else:
@@ -469,6 +474,12 @@ def _querysets(query: ExportQuery, user):
         spans = spans.accepted()
     else:
         spans = spans.filter(status=query.status)
+    # Approved spans name approved sources only: a consumer never learns the
+    # id of an entity still pending, nor does a snapshot consumers download.
+    spans = spans.with_visible_source(
+        approved_only=query.status == "approved"
+        or (user is not SYSTEM and sees_approved_only(user))
+    )
     if query.labels:
         spans = spans.filter(label__slug__in=query.labels)
     if query.articles:
@@ -516,7 +527,7 @@ def records(
         "end",
         "label__slug",
         "text",
-        "source_id",
+        "visible_source_id",
         "entity_type",
         "created_by" + username,
         "reviewed_by" + username,

@@ -11,6 +11,7 @@ from django_filters.fields import IsoDateTimeField
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
+from . import permissions
 from .models import Article, Label, Span, WorkStatus, normalize_language
 
 # Largest id the databases hold; bigger numbers are a 400, not an overflow.
@@ -54,6 +55,13 @@ def _label_choices():
     return list(Label.objects.values_list("slug", "name"))
 
 
+def _refuse(message, code):
+    def validator(value):
+        raise forms.ValidationError(message, code=code)
+
+    return validator
+
+
 class ArticleFilter(django_filters.FilterSet):
     """The article filters of the API (``/api/v1/articles/``) and the list page."""
 
@@ -90,6 +98,11 @@ class ArticleFilter(django_filters.FilterSet):
     created_after = UtcDateTimeFilter(
         field_name="created_at", lookup_expr="gte", label=gettext_lazy("Created after")
     )
+    assigned_to = django_filters.CharFilter(
+        method="filter_assigned_to",
+        label=gettext_lazy("Assigned to"),
+        help_text="Articles this username is assigned to annotate.",
+    )
 
     class Meta:
         model = Article
@@ -101,11 +114,20 @@ class ArticleFilter(django_filters.FilterSet):
             "label",
             "outlet",
             "created_after",
+            "assigned_to",
         ]
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         _reshape(self, "label", choices=_once(_label_choices))
+        user = getattr(self.request, "user", None)
+        refusal = user and permissions.explain(user, "filter_work_status")
+        if refusal:
+            # Refused rather than ignored, so a consumer's script learns why.
+            _reshape(self, "status", validators=[_refuse(refusal, code="work_status")])
+
+    def filter_assigned_to(self, queryset, name, value):
+        return queryset.filter(assignments__annotator__username=value)
 
     def filter_status(self, queryset, name, value):
         return queryset.filter_work_status(value)
@@ -176,6 +198,16 @@ def _once(choices):
 
 class ArticleListFilter(ArticleFilter):
     """ArticleFilter as the article list page offers it."""
+
+    # The page's "Assigned to me"; the API names the annotator (assigned_to).
+    mine = django_filters.BooleanFilter(
+        method="filter_mine",
+        label=gettext_lazy("Assigned to me"),
+        widget=forms.CheckboxInput,
+    )
+
+    def filter_mine(self, queryset, name, value):
+        return queryset.assigned_to(self.request.user) if value else queryset
 
     def __init__(self, data=None, queryset=None, *, request):
         super().__init__(data, queryset, request=request)
@@ -348,3 +380,40 @@ class ReviewQueueFilter(SpanFilter):
     @property
     def position(self) -> tuple[int, int, int, int] | None:
         return self.form.cleaned_data.get("after") if self.is_valid() else None
+
+
+class AgreementFilter(django_filters.FilterSet):
+    """What ``/api/v1/agreement/`` and ``/agreement/`` compare.
+
+    The filters narrow the report (``agreement.report``), not this queryset.
+    """
+
+    article = IdFilter(method="keep", label=gettext_lazy("Article"))
+    label = SlugsFilter(
+        to_field_name="slug",
+        queryset=Label.objects.all(),
+        method="keep",
+        label=gettext_lazy("Labels"),
+        help_text="Label slug; repeat for several.",
+    )
+    annotator = django_filters.CharFilter(
+        method="keep",
+        max_length=150,
+        label=gettext_lazy("Annotator"),
+        help_text="Only the pairs with this username.",
+    )
+
+    class Meta:
+        model = Article
+        fields = ["article", "label", "annotator"]
+
+    def keep(self, queryset, name, value):
+        return queryset
+
+    def report_arguments(self) -> dict:
+        data = self.form.cleaned_data
+        return {
+            "article_ids": [data["article"]] if data.get("article") else [],
+            "label_slugs": [label.slug for label in data.get("label") or ()],
+            "annotator": data.get("annotator") or None,
+        }

@@ -1,7 +1,9 @@
 import datetime
+import json
 
 from django import forms
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -397,16 +399,27 @@ class ApiTokenForm(forms.ModelForm):
         day = self.cleaned_data.get("expires_on")
         if day is not None and day < timezone.localdate():
             raise ValidationError(_("The date must be today or later."))
+        try:
+            self._expires_at = self._end_of(day)
+        except OverflowError:
+            raise ValidationError(
+                _("Choose an earlier date: %(day)s is beyond the last date stored.")
+                % {"day": day.isoformat()}
+            ) from None
         return day
 
-    def expires_at(self) -> datetime.datetime | None:
-        day = self.cleaned_data.get("expires_on")
+    @staticmethod
+    def _end_of(day) -> datetime.datetime | None:
         if day is None:
             return None
         end_of_day = datetime.datetime.combine(
             day + datetime.timedelta(days=1), datetime.time.min
         )
-        return timezone.make_aware(end_of_day)
+        # Checked in UTC, as stored: the last day may not fit once converted.
+        return timezone.make_aware(end_of_day).astimezone(datetime.UTC)
+
+    def expires_at(self) -> datetime.datetime | None:
+        return self._expires_at
 
 
 FORMAT_CHOICES = [
@@ -547,3 +560,150 @@ class ProfileForm(forms.Form):
             ("", _("My browser's language")),
             *settings.LANGUAGES,
         ]
+
+
+# Double annotation
+
+
+class AssignArticlesForm(PlainErrorsMixin, forms.Form):
+    """Assign the articles ticked in the list: chosen annotators, or a few at
+    random among them."""
+
+    CHOSEN = "chosen"
+    RANDOM = "random"
+
+    articles = forms.ModelMultipleChoiceField(
+        queryset=Article.objects.none(),
+        widget=forms.MultipleHiddenInput,
+        error_messages={"required": gettext_lazy("Tick the articles to assign.")},
+    )
+    how = forms.ChoiceField(
+        label=gettext_lazy("Assign to"),
+        choices=[
+            (CHOSEN, gettext_lazy("the annotators ticked below")),
+            (RANDOM, gettext_lazy("some at random among those ticked below")),
+        ],
+        initial=CHOSEN,
+        widget=forms.RadioSelect,
+    )
+    count = forms.IntegerField(
+        label=gettext_lazy("How many at random"), min_value=1, max_value=10, initial=2
+    )
+    annotators = forms.ModelMultipleChoiceField(
+        label=gettext_lazy("Annotators"),
+        queryset=get_user_model().objects.none(),
+        to_field_name="username",
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"required": gettext_lazy("Tick at least one annotator.")},
+    )
+    blind = forms.BooleanField(
+        label=gettext_lazy(
+            "Blind: each sees only their own spans until a reviewer adjudicates"
+        ),
+        required=False,
+        initial=True,
+    )
+    next = forms.CharField(required=False, widget=forms.HiddenInput)
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["articles"].queryset = Article.objects.visible_to(user)
+        self.fields["annotators"].queryset = permissions.annotator_candidates()
+
+    def assignment(self) -> dict:
+        """Return the keyword arguments of ``services.articles_assign``."""
+        data = self.cleaned_data
+        people = list(data["annotators"])
+        if data["how"] == self.RANDOM:
+            return {"pool": people, "count": data["count"], "blind": data["blind"]}
+        return {"annotators": people, "blind": data["blind"]}
+
+
+class AdjudicationForm(PlainErrorsMixin, forms.Form):
+    """One decision per item of an adjudication proposal.
+
+    ``d-<item>`` is ``keep:<annotator>``, ``keep:*`` (every version), ``none``
+    or ``edit``; an edit's span comes in ``e-<item>`` as JSON (label, start,
+    end, entity_type, source), written by the page's script.
+    """
+
+    state = forms.CharField(widget=forms.HiddenInput, max_length=64)
+    EVERYONE = "keep:*"
+
+    def __init__(self, *args, proposal, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.proposal = proposal
+        for item in proposal.items:
+            # Keeping an annotator who marked nothing here keeps nothing.
+            choices = [(f"keep:{name}", name) for name in item.marks]
+            if len(item.annotators_with_marks) > 1 and not item.keeps_all_clash:
+                choices.append((self.EVERYONE, _("every version")))
+            choices += [("none", _("none")), ("edit", _("edit"))]
+            self.fields[f"d-{item.key}"] = forms.ChoiceField(
+                choices=choices,
+                error_messages={
+                    "required": _("Item %(key)s: decide on it.") % {"key": item.key}
+                },
+            )
+            self.fields[f"e-{item.key}"] = forms.CharField(
+                required=False, max_length=2000
+            )
+
+    def _edited_span(self, key: str, raw: str) -> dict:
+        try:
+            values = json.loads(raw)
+            span = {
+                "label": str(values["label"]),
+                "start": int(values["start"]),
+                "end": int(values["end"]),
+                "entity_type": values.get("entity_type") or None,
+                "source": int(values["source"]) if values.get("source") else None,
+            }
+        except (ValueError, TypeError, KeyError):
+            raise forms.ValidationError(
+                _("Item %(key)s: the edited span is incomplete.") % {"key": key}
+            ) from None
+        if span["entity_type"] not in (None, *Span.EntityType.values):
+            raise forms.ValidationError(
+                _("Item %(key)s: unknown entity type.") % {"key": key}
+            )
+        return span
+
+    def clean(self):
+        cleaned = super().clean()
+        self.edits = {}
+        for item in self.proposal.items:
+            if cleaned.get(f"d-{item.key}") != "edit":
+                continue
+            try:
+                self.edits[item.key] = self._edited_span(
+                    item.key, cleaned.get(f"e-{item.key}") or ""
+                )
+            except forms.ValidationError as error:
+                self.add_error(None, error)
+        return cleaned
+
+    def undecided(self) -> list[str]:
+        """Return the keys of the items without a decision (bound forms)."""
+        return [
+            item.key
+            for item in self.proposal.items
+            if not self.data.get(f"d-{item.key}")
+        ]
+
+    def decisions(self) -> dict:
+        """Return the decisions for ``services.article_adjudicate``."""
+        from .adjudication import Decision
+
+        result = {}
+        for item in self.proposal.items:
+            choice = self.cleaned_data[f"d-{item.key}"]
+            if choice == "edit":
+                result[item.key] = Decision(spans=[self.edits[item.key]])
+            elif choice == "none":
+                result[item.key] = Decision(keep=())
+            elif choice == self.EVERYONE:
+                result[item.key] = Decision(keep=tuple(item.annotators_with_marks))
+            else:
+                result[item.key] = Decision(keep=(choice.removeprefix("keep:"),))
+        return result

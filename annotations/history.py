@@ -79,6 +79,53 @@ class _EventValues:
         return str(value)
 
 
+def annotated_by(author: str, co_annotators: list[str]) -> str:
+    """Name a span's author and whoever changed its label or offsets since."""
+    if not co_annotators:
+        return author
+    return _("%(author)s, changed by %(others)s") % {
+        "author": author,
+        "others": ", ".join(co_annotators),
+    }
+
+
+# Assignment and adjudication tell their own story (DESIGN.md section 7).
+_DOUBLE_ANNOTATION = {
+    AuditEvent.Action.ASSIGN,
+    AuditEvent.Action.ADJUDICATE,
+    AuditEvent.Action.SUPERSEDE,
+}
+
+
+def _double_annotation(event) -> str:
+    """Return the words the history pages add for assignment and adjudication."""
+    after = event.after or {}
+    if event.action == AuditEvent.Action.ASSIGN:
+        names = ", ".join(after.get("annotators") or []) or _("nobody")
+        if after.get("annotation_mode") == "blind":
+            return _("blind, to %(names)s") % {"names": names}
+        return _("shared, to %(names)s") % {"names": names}
+    if event.action == AuditEvent.Action.SUPERSEDE:
+        return _("this version gave way to the adjudicated spans")
+    if event.object_type == "article":
+        return _(
+            "%(spans)d spans approved (%(merged)d identical in every version, "
+            "%(edited)d edited); %(superseded)d versions' spans superseded"
+        ) % {
+            "spans": after.get("spans", 0),
+            "merged": after.get("merged", 0),
+            "edited": after.get("edited", 0),
+            "superseded": after.get("superseded", 0),
+        }
+    provenance = after.get("provenance") or {}
+    names = ", ".join(provenance.get("annotators") or [])
+    if provenance.get("decision") == "merged":
+        return _("approved; every annotator had it: %(names)s") % {"names": names}
+    if provenance.get("decision") == "kept":
+        return _("approved; kept from %(names)s's version") % {"names": names}
+    return _("approved; written by the adjudicator")
+
+
 def entries(user, events) -> list[dict]:
     """Return each event as the history pages show it, oldest first."""
     events = list(events)
@@ -97,7 +144,9 @@ def entries(user, events) -> list[dict]:
         if entry["is_span"]:
             entry["label"] = words("label", snapshot.get("label"))
             entry["text"] = excerpt(snapshot.get("text", ""), 80)
-        if event.action == AuditEvent.Action.REJECT:
+        if event.action in _DOUBLE_ANNOTATION:
+            entry["details"] = _double_annotation(event)
+        elif event.action == AuditEvent.Action.REJECT:
             entry["reason"] = after.get("rejection_reason", "")
         elif event.action == AuditEvent.Action.CREATE and entry["is_span"]:
             entry["details"] = _("characters %(start)d–%(end)d") % {

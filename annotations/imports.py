@@ -90,7 +90,7 @@ from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from . import bulk, services
+from . import bulk, parsers, services
 from . import text as text_utils
 from .models import (
     MANUAL_ORIGIN,
@@ -352,7 +352,7 @@ def _parse_json(raw, number: int):
     elif number == 1:
         raw = raw.removeprefix("\ufeff")
     try:
-        data = json.loads(raw)
+        data = parsers.loads(raw)
     except json.JSONDecodeError as exc:
         raise _LineRefused(
             [
@@ -360,6 +360,8 @@ def _parse_json(raw, number: int):
                 % {"msg": exc.msg, "col": exc.colno}
             ]
         ) from None
+    except parsers.TooDeep as exc:
+        raise _LineRefused([str(exc)]) from None
     if not isinstance(data, dict):
         raise _LineRefused([_("Each line must be a JSON object (one article).")])
     return data
@@ -583,14 +585,10 @@ def _check_fields(data: dict, problems: list) -> dict:
         if not isinstance(value, str):
             problems.append(_("%(key)s must be a string.") % {"key": key})
             continue
-        match = text_utils.FORBIDDEN.search(value)
-        if match:
-            problems.append(
-                _(
-                    "%(key)s contains the character U+%(code)04X, which cannot be stored."
-                )
-                % {"key": key, "code": ord(match.group())}
-            )
+        try:
+            text_utils.check_storable(value, name=key)
+        except ValidationError as error:
+            problems.extend(error.messages)
             continue
         fields[key] = value
     if data.get("published_on") is not None:

@@ -4,15 +4,14 @@ The HTML upload form and the REST API both call ``text_from_upload`` so a file
 yields the same text whichever way it arrives.
 """
 
-import io
 import logging
 from pathlib import PurePath
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext as _
 
+from .archives import byte_size, checked_zip
 from .models import Article
 from .text import canonicalize, decode_utf8
 
@@ -73,16 +72,17 @@ def _read_limited(uploaded_file) -> bytes:
     size = getattr(uploaded_file, "size", None)
     # Read one byte past the limit so a file without a known size is caught too.
     data = b"" if size is not None and size > limit else uploaded_file.read(limit + 1)
-    if (size is not None and size > limit) or len(data) > limit:
-        raise ValidationError(
-            _("The file is %(size)s; the largest file accepted is %(max)s.")
-            % {
-                "size": filesizeformat(size if size is not None else len(data)),
-                "max": filesizeformat(limit),
-            },
-            code="too_large",
-        )
-    return data
+    if size is not None and size > limit:
+        message = _("The file is %(size)s; the largest file accepted is %(max)s.")
+    elif len(data) > limit:
+        # Only the first byte past the limit was read: the real size is unknown.
+        message = _("The file is larger than %(max)s, the largest file accepted.")
+    else:
+        return data
+    raise ValidationError(
+        message % {"size": byte_size(size or 0), "max": byte_size(limit)},
+        code="too_large",
+    )
 
 
 def _from_html(html: str) -> tuple[str, str]:
@@ -116,17 +116,26 @@ def _from_docx(data: bytes) -> tuple[str, str]:
     import docx
 
     try:
-        document = docx.Document(io.BytesIO(data))
+        # Checked and unpacked within the limits before python-docx reads it.
+        document = docx.Document(checked_zip(data))
+    except ValidationError as error:
+        if error.code != "unreadable":
+            raise
+        raise _unreadable_docx() from None
     except Exception:
         # python-docx raises a different error for each way a file can be broken.
         logging.getLogger(__name__).info("Unreadable .docx upload", exc_info=True)
-        raise ValidationError(
-            _(
-                "This file could not be read as a Word document (.docx). Save it "
-                "again from your word processor as .docx, or paste the text."
-            ),
-            code="unreadable",
-        ) from None
+        raise _unreadable_docx() from None
     paragraphs = [p.text.strip() for p in document.paragraphs if p.text.strip()]
     title = (document.core_properties.title or "").strip()
     return "\n\n".join(paragraphs), title
+
+
+def _unreadable_docx() -> ValidationError:
+    return ValidationError(
+        _(
+            "This file could not be read as a Word document (.docx). Save it "
+            "again from your word processor as .docx, or paste the text."
+        ),
+        code="unreadable",
+    )

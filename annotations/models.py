@@ -1,3 +1,4 @@
+import functools
 import re
 
 from django.conf import settings
@@ -6,6 +7,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import connections, models
 from django.db.models import (
+    BigIntegerField,
     Case,
     CharField,
     Count,
@@ -19,7 +21,8 @@ from django.db.models import (
     Value,
     When,
 )
-from django.db.models.functions import Coalesce
+from django.db.models.fields.json import KT
+from django.db.models.functions import Cast, Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -134,6 +137,13 @@ class Profile(models.Model):
         return f"{self.user} ({self.language or '-'})"
 
 
+class AnnotationMode(models.TextChoices):
+    """How an article is annotated (DESIGN.md section 7)."""
+
+    SHARED = "shared", gettext_lazy("Shared")
+    BLIND = "blind", gettext_lazy("Blind")
+
+
 class WorkStatus(models.TextChoices):
     """Where an article stands, derived from its spans (never stored)."""
 
@@ -157,15 +167,17 @@ def _span_count(spans, status):
 
 
 def _work_status_conditions() -> dict:
-    # Suggestions are nobody's work yet: they neither start nor hold up an article.
+    # Suggestions are nobody's work yet: they neither start nor hold up an
+    # article; superseded versions were decided by adjudication.
     every = Span.objects.filter(article=OuterRef("pk")).exclude(
-        status__in=Span.SUGGESTION_STATUSES
+        status__in=[*Span.SUGGESTION_STATUSES, Span.Status.SUPERSEDED]
     )
     decided_statuses = [Span.Status.APPROVED, Span.Status.REJECTED]
     # "Neither approved nor rejected" is pending (a check constraint says so,
-    # suggestions aside), and "not pending" is decided. Put this way, no planner
-    # is tempted to walk the index of every span by status instead of the
-    # article's own spans (SQLite, without statistics, was).
+    # suggestions and superseded versions aside), and "not pending" is decided.
+    # Put this way, no planner is tempted to walk the index of every span by
+    # status instead of the article's own spans (SQLite, without statistics,
+    # was).
     undecided = Exists(every.exclude(status__in=decided_statuses))
     decided = Exists(every.exclude(status=Span.Status.PENDING))
     return {
@@ -227,11 +239,67 @@ class ArticleQuerySet(models.QuerySet):
     def visible_to(self, user):
         return self.alive() if permissions.can(user, "read_article") else self.none()
 
-    def with_span_counts(self):
+    def assigned_to(self, user):
+        """Keep the articles ``user`` is assigned to annotate."""
+        return self.filter(
+            Exists(Assignment.objects.filter(article=OuterRef("pk"), annotator=user))
+        )
+
+    def in_blind_round(self):
+        """Keep blind articles not yet adjudicated: their versions stay apart."""
+        return self.filter(
+            annotation_mode=AnnotationMode.BLIND, adjudicated_at__isnull=True
+        )
+
+    def compared_for(self, user):
+        """Return the double-annotated articles whose agreement ``user`` may see.
+
+        Reviewers and admins see every one except those they annotate blind
+        themselves before adjudication; everyone else only adjudicated ones,
+        so no figure tells of a version still being written.
+        """
+        if not permissions.can(user, "view_agreement"):
+            return self.none()
+        articles = self.visible_to(user).double_annotated()
+        if permissions.can(user, "read_all_versions"):
+            return articles.filter(sees_every_version(user, "pk"))
+        return articles.filter(adjudicated_at__isnull=False)
+
+    def double_annotated(self):
+        """Keep blind articles where at least two annotators have a version."""
+        versions = (
+            Span.objects.filter(article=OuterRef("pk"), blind=True)
+            .accepted()
+            .order_by()
+            .values("article")
+            .annotate(n=Count("created_by", distinct=True))
+            .values("n")
+        )
+        return (
+            self.filter(annotation_mode=AnnotationMode.BLIND)
+            .annotate(annotators_with_versions=Subquery(versions[:1]))
+            .filter(annotators_with_versions__gte=2)
+        )
+
+    def with_span_counts(self, user=None):
+        """Annotate ``spans_pending/approved/rejected``; with ``user``, only the
+        versions of blind articles they may see are counted."""
+        seen = Q()
+        if getattr(user, "is_authenticated", False):
+            seen = (
+                Q(spans__blind=False)
+                | Q(spans__created_by=user)
+                | sees_every_version(user, "pk")
+            )
         return self.annotate(
-            spans_pending=Count("spans", filter=Q(spans__status=Span.Status.PENDING)),
-            spans_approved=Count("spans", filter=Q(spans__status=Span.Status.APPROVED)),
-            spans_rejected=Count("spans", filter=Q(spans__status=Span.Status.REJECTED)),
+            **{
+                f"spans_{status}": Count("spans", filter=Q(spans__status=status) & seen)
+                for status in (
+                    Span.Status.PENDING,
+                    Span.Status.APPROVED,
+                    Span.Status.REJECTED,
+                )
+            }
         )
 
     def with_work_status(self, spans=None):
@@ -308,6 +376,28 @@ class Article(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
     is_deleted = models.BooleanField(default=False)
     deleted_at = models.DateTimeField(null=True, blank=True)
+    # A default in the database too: bulk writers (COPY) leave the column out.
+    annotation_mode = models.CharField(
+        max_length=6,
+        choices=AnnotationMode,
+        default=AnnotationMode.SHARED,
+        db_default=AnnotationMode.SHARED,
+    )
+    annotators = models.ManyToManyField(
+        settings.AUTH_USER_MODEL,
+        through="Assignment",
+        through_fields=("article", "annotator"),
+        related_name="articles_assigned",
+        blank=True,
+    )
+    adjudicated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="articles_adjudicated",
+    )
+    adjudicated_at = models.DateTimeField(null=True, blank=True)
     # Title and text as a full-text document. On PostgreSQL a trigger fills it
     # on every write of the title or text; elsewhere it stays empty.
     search_vector = SearchVectorField(null=True, editable=False)
@@ -323,6 +413,17 @@ class Article(models.Model):
 
     def __str__(self):
         return self.title
+
+    def clean(self):
+        # The text is checked on its way in (set_text); these come as they are.
+        errors = {}
+        for name in ("title", "outlet", "byline", "source_url", "language"):
+            try:
+                text_utils.check_storable(getattr(self, name) or "", name=name)
+            except ValidationError as error:
+                errors[name] = error
+        if errors:
+            raise ValidationError(errors)
 
     def set_text(self, raw: str | bytes) -> bool:
         """Canonicalise and set the text; return whether it changed.
@@ -357,6 +458,15 @@ class Article(models.Model):
         self.text_sha256 = text_utils.sha256_hex(text)
         return True
 
+    @property
+    def is_blind(self) -> bool:
+        return self.annotation_mode == AnnotationMode.BLIND
+
+    @property
+    def in_blind_round(self) -> bool:
+        """True while each annotator's version stays apart (until adjudication)."""
+        return self.is_blind and self.adjudicated_at is None
+
     def soft_delete(self):
         self.is_deleted = True
         self.deleted_at = timezone.now()
@@ -384,22 +494,78 @@ class Article(models.Model):
         }
 
 
+def sees_every_version(user, article_field: str = "article_id") -> Q:
+    """Return a condition on ``article_field``: ``user`` may read every
+    annotator's version of the article.
+
+    Reviewers and admins may, except in a blind article they annotate
+    themselves until it is adjudicated; nobody else may.
+    """
+    if not permissions.can(user, "read_all_versions"):
+        return Q(pk__in=[])
+    own_rounds = Assignment.objects.filter(
+        annotator=user,
+        article__annotation_mode=AnnotationMode.BLIND,
+        article__adjudicated_at__isnull=True,
+    ).values("article_id")
+    return ~Q(**{f"{article_field}__in": own_rounds})
+
+
+class Assignment(models.Model):
+    """An annotator assigned to an article (blind or shared)."""
+
+    article = models.ForeignKey(Article, models.CASCADE, related_name="assignments")
+    annotator = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.PROTECT, related_name="assignments"
+    )
+    assigned_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.PROTECT, related_name="+"
+    )
+    assigned_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["article_id", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["article", "annotator"],
+                name="assignment_unique_per_article",
+                violation_error_message=gettext_lazy(
+                    "This annotator is already assigned to the article."
+                ),
+            )
+        ]
+        indexes = [
+            models.Index(
+                fields=["annotator", "article"], name="assignment_annotator_idx"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.annotator} → {self.article_id}"
+
+
 class SpanQuerySet(models.QuerySet):
     def alive(self):
         return self.filter(article__is_deleted=False)
 
     def visible_to(self, user, *, with_dismissed: bool = False):
         """Return the spans ``user`` may read: consumers see approved spans only;
-        dismissed suggestions are hidden from everyone (``with_dismissed`` keeps
-        them, for the writes that must answer "already dismissed").
+        in blind articles each annotator sees only their own version, their
+        own suggestions included; dismissed suggestions are hidden from
+        everyone (``with_dismissed`` keeps them, for the writes that must
+        answer "already dismissed").
         """
         if not permissions.can(user, "read_article"):
             return self.none()
         if permissions.sees_approved_only(user):
+            # Versions are never approved: adjudication approves copies.
             return self.alive().approved()
+        spans = self.alive().filter(
+            Q(blind=False) | Q(created_by=user) | sees_every_version(user)
+        )
         if with_dismissed:
-            return self.alive()
-        return self.alive().exclude(status=Span.Status.DISMISSED)
+            return spans
+        return spans.exclude(status=Span.Status.DISMISSED)
 
     def suggested(self):
         return self.filter(status=Span.Status.SUGGESTED)
@@ -408,8 +574,35 @@ class SpanQuerySet(models.QuerySet):
         """Keep the spans that are people's work: neither suggested nor dismissed."""
         return self.exclude(status__in=Span.SUGGESTION_STATUSES)
 
+    def current(self):
+        """Leave out superseded versions: what an article's pages show."""
+        return self.exclude(status=Span.Status.SUPERSEDED)
+
+    def versions(self):
+        """Keep the annotators' own versions of blind articles (superseded too)."""
+        return self.filter(blind=True)
+
     def approved(self):
         return self.filter(status=Span.Status.APPROVED)
+
+    def with_visible_source(self, *, approved_only: bool):
+        """Annotate ``visible_source_id``: the source's id, or None where the
+        reader may not see the source.
+
+        ``approved_only`` for readers of approved spans only (data consumers,
+        and exports of approved spans that consumers download as snapshots):
+        an approved quote may name an entity still pending, whose id they must
+        not learn. The source is of the same article, so as alive as the span.
+        """
+        if not approved_only:
+            return self.annotate(visible_source_id=F("source_id"))
+        return self.annotate(
+            visible_source_id=Case(
+                When(source__status=Span.Status.APPROVED, then=F("source_id")),
+                default=None,
+                output_field=models.BigIntegerField(),
+            )
+        )
 
     def pending(self):
         return self.filter(status=Span.Status.PENDING)
@@ -421,11 +614,17 @@ class SpanQuerySet(models.QuerySet):
         (a check constraint makes it so): an equality on the status would lead
         SQLite, which keeps no statistics, to read every pending span through
         the status index and sort them all, where walking the review order's
-        index stops after one page. Suggestions are nobody's to review yet.
+        index stops after one page. Versions of blind articles are left out:
+        adjudication decides on them. Suggestions are nobody's to review yet.
         """
         return self.exclude(
-            status__in=[Span.Status.APPROVED, Span.Status.REJECTED]
-        ).accepted()
+            status__in=[
+                Span.Status.APPROVED,
+                Span.Status.REJECTED,
+                Span.Status.SUPERSEDED,
+                *Span.SUGGESTION_STATUSES,
+            ]
+        ).filter(blind=False)
 
     def in_review_order(self):
         """Order oldest article first, then by position in the article.
@@ -488,6 +687,10 @@ class Span(models.Model):
     # An accepted suggestion whose offsets, label, type or source a person
     # changed: the "accepted after correction" of the statistics.
     corrected = models.BooleanField(default=False)
+    # One annotator's own version in a blind article (created_by is that
+    # annotator): only they, reviewers and admins see it until adjudication.
+    # The database default serves bulk writers (COPY) that leave it out.
+    blind = models.BooleanField(default=False, db_default=False)
     rejection_reason = models.TextField(blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, models.PROTECT, related_name="spans_created"
@@ -500,6 +703,11 @@ class Span(models.Model):
         related_name="spans_reviewed",
     )
     reviewed_at = models.DateTimeField(null=True, blank=True)
+    # Whoever else changed the label or the offsets: they shaped what is
+    # reviewed, so they count as its annotators too (four-eyes).
+    co_annotators = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, blank=True, related_name="spans_co_annotated"
+    )
     version = models.PositiveIntegerField(default=1)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)
@@ -523,6 +731,7 @@ class Span(models.Model):
                         "rejected",
                         "suggested",
                         "dismissed",
+                        "superseded",
                     ]
                 ),
                 name="span_status_valid",
@@ -543,6 +752,10 @@ class Span(models.Model):
                 name="span_suggestion_has_origin_and_score",
             ),
             models.CheckConstraint(
+                condition=~Q(status="superseded") | Q(blind=True),
+                name="span_superseded_is_a_version",
+            ),
+            models.CheckConstraint(
                 condition=Q(entity_type__isnull=True)
                 | Q(entity_type__in=["PER", "ORG", "LOC", "MISC"]),
                 name="span_entity_type_valid",
@@ -551,21 +764,31 @@ class Span(models.Model):
                 condition=~Q(status="rejected") | ~Q(rejection_reason=""),
                 name="span_rejection_has_reason",
             ),
-            # Suggestions stand beside the spans people make: a dismissed one
-            # never blocks the same span made by hand (the suggesters, for
-            # their part, never propose a span that exists in any status).
+            # Two partial constraints, not one over a nullable column: NULLs
+            # are distinct in unique constraints on both databases. Suggestions
+            # stand beside the spans people make: a dismissed one never blocks
+            # the same span made by hand (the suggesters, for their part, never
+            # propose a span that exists in any status).
             models.UniqueConstraint(
                 fields=["article", "start", "end", "label"],
-                condition=~Q(status__in=["suggested", "dismissed"]),
+                condition=Q(blind=False) & ~Q(status__in=["suggested", "dismissed"]),
                 name="span_unique_per_article_label",
                 violation_error_message=gettext_lazy(
                     "This article already has a span with this label at these offsets."
                 ),
             ),
+            models.UniqueConstraint(
+                fields=["article", "start", "end", "label", "created_by"],
+                condition=Q(blind=True) & ~Q(status__in=["suggested", "dismissed"]),
+                name="span_unique_per_annotator_version",
+                violation_error_message=gettext_lazy(
+                    "Your version already has a span with this label at these offsets."
+                ),
+            ),
         ]
         indexes = [
-            # The review order; the partial unique index serves only queries
-            # that repeat its condition.
+            # The review order; the partial unique indexes serve only queries
+            # that repeat their condition.
             models.Index(
                 fields=["article", "start", "end", "label"], name="span_position_idx"
             ),
@@ -611,9 +834,29 @@ class Span(models.Model):
             errors["source"] = _(
                 "The source span %(id)d is a dismissed suggestion."
             ) % {"id": self.source.pk}
+        # A version's source is of the same version (versions are apart).
+        if (
+            source is not None
+            and "source" not in errors
+            and (
+                self.source.blind != self.blind
+                or (self.blind and self.source.created_by_id != self.created_by_id)
+            )
+        ):
+            errors["source"] = _(
+                "The source must belong to the same version of the article: "
+                "span %(id)d is another annotator's."
+            ) % {"id": self.source.pk}
         if errors:
             raise ValidationError(errors)
         self.text = self.article.text[self.start : self.end]
+
+    @functools.cached_property
+    def annotator_ids(self) -> set[int]:
+        """Return the ids of the author and of whoever changed the label or the
+        offsets since (four-eyes); ``attach_co_annotators`` saves the query.
+        """
+        return {self.created_by_id, *self.co_annotators.values_list("pk", flat=True)}
 
     def snapshot(self) -> dict:
         """Return the fields an audit event records."""
@@ -631,6 +874,7 @@ class Span(models.Model):
             "origin": self.origin,
             "score": self.score,
             "corrected": self.corrected,
+            "blind": self.blind,
         }
 
 
@@ -708,6 +952,55 @@ def span_problems(
     return errors
 
 
+def attach_co_annotators(spans) -> None:
+    """Set ``annotator_ids`` and ``co_annotator_names`` (sorted) on each of
+    ``spans`` (model instances, or rows with ``pk`` and ``created_by_id``) in
+    one query, for pages that list many.
+    """
+    found = {span.pk: [] for span in spans}
+    if found:
+        pairs = (
+            Span.co_annotators.through.objects.filter(span_id__in=found)
+            .order_by("user__username")
+            .values_list("span_id", "user_id", "user__username")
+        )
+        for span_id, user_id, username in pairs:
+            found[span_id].append((user_id, username))
+    for span in spans:
+        span.annotator_ids = {span.created_by_id, *(pk for pk, _ in found[span.pk])}
+        span.co_annotator_names = [name for _, name in found[span.pk]]
+
+
+# What a data consumer reads of a span's approval: the span as approved and who
+# approved it; never the state before, a rejection reason or the version count.
+CONSUMER_SPAN_FIELDS = (
+    "label",
+    "start",
+    "end",
+    "text",
+    "entity_type",
+    "source",
+    "status",
+    "reviewed_by",
+)
+
+
+class _EventsAsConsumersReadThem(models.query.ModelIterable):
+    """Yield span events cut down to ``CONSUMER_SPAN_FIELDS``; sources a
+    consumer may not see become None (``visible_source`` says which).
+    """
+
+    def __iter__(self):
+        for event in super().__iter__():
+            if event.object_type == "span":
+                after = event.after or {}
+                event.before = None
+                event.after = {key: after.get(key) for key in CONSUMER_SPAN_FIELDS}
+                if not event.visible_source:
+                    event.after["source"] = None
+            yield event
+
+
 class AuditEventQuerySet(models.QuerySet):
     def update(self, **kwargs):
         raise TypeError("Audit events are append-only.")
@@ -717,6 +1010,85 @@ class AuditEventQuerySet(models.QuerySet):
 
     def for_object(self, obj):
         return self.filter(object_type=obj._meta.model_name, object_id=obj.pk)
+
+    def visible_to(self, user):
+        """Return the events of history ``user`` may read, as they may read them.
+
+        Editors, reviewers and admins read every event of the articles they
+        see, but not those of other annotators' versions of a blind article
+        that they may not see (``without_hidden_versions``). Data consumers
+        read an article's own events and, of each span they may see
+        (approved), only the approval that stands: no earlier edit, rejection,
+        reason or reviewer. Those approvals come back with ``before`` cleared
+        and ``after`` cut to ``CONSUMER_SPAN_FIELDS``.
+        """
+        from .permissions import can, sees_approved_only
+
+        if not can(user, "read_article"):
+            return self.none()
+        events = self.filter(
+            article_id__in=Article.objects.visible_to(user).values("pk")
+        )
+        if not sees_approved_only(user):
+            return events.without_hidden_versions(user)
+        spans = Span.objects.visible_to(user)
+        # Adjudication approves the spans it makes.
+        approval = Q(
+            object_type="span",
+            action__in=[AuditEvent.Action.APPROVE, AuditEvent.Action.ADJUDICATE],
+        )
+        # An edit sends a span back to pending; only its latest approval stands.
+        later_approval = AuditEvent.objects.filter(
+            approval, object_id=OuterRef("object_id"), pk__gt=OuterRef("pk")
+        )
+        events = (
+            events.filter(
+                # Consumers learn nothing of blind annotation, not even who
+                # does it: no assignment; nor of suggestions.
+                Q(object_type="article")
+                & ~Q(action__in=[AuditEvent.Action.ASSIGN, AuditEvent.Action.SUGGEST])
+                | approval
+                & Q(object_id__in=spans.values("pk"))
+                & ~Exists(later_approval)
+            )
+            .annotate(source_id=Cast(KT("after__source"), BigIntegerField()))
+            .annotate(visible_source=Exists(spans.filter(pk=OuterRef("source_id"))))
+        )
+        events._iterable_class = _EventsAsConsumersReadThem
+        return events
+
+    def without_hidden_versions(self, user):
+        """Leave out the events of other annotators' versions ``user`` may not
+        see (for everyone but data consumers: ``visible_to`` shows those only
+        approvals).
+
+        A version's events carry ``"blind": true`` in their snapshots, and so
+        does an annotator's run of the suggesters on their version. Before
+        adjudication only the version's annotator writes to it, so the events
+        of a deleted version are theirs.
+        """
+        if not permissions.can(user, "read_article"):
+            return self.none()
+        of_a_version = (
+            Q(object_type="span")
+            | Q(object_type="article", action=AuditEvent.Action.SUGGEST)
+        ) & (Q(after__blind=True) | Q(before__blind=True))
+        own_versions = Span.objects.filter(blind=True, created_by=user).values("pk")
+        hidden = (
+            of_a_version
+            & ~Q(actor=user)
+            & ~Q(object_id__in=own_versions)
+            & ~sees_every_version(user, "article_id")
+        )
+        # A CASE, not exclude(): a missing JSON key is NULL, and NOT NULL
+        # would drop the row.
+        return self.alias(
+            hidden_version=Case(
+                When(hidden, then=Value(True)),
+                default=Value(False),
+                output_field=models.BooleanField(),
+            )
+        ).filter(hidden_version=False)
 
 
 class AuditEvent(models.Model):
@@ -729,6 +1101,9 @@ class AuditEvent(models.Model):
         SUGGEST = "suggest", gettext_lazy("Suggestions made")
         ACCEPT = "accept", gettext_lazy("Suggestion accepted")
         DISMISS = "dismiss", gettext_lazy("Suggestion dismissed")
+        ASSIGN = "assign", gettext_lazy("Assigned")
+        ADJUDICATE = "adjudicate", gettext_lazy("Adjudicated")
+        SUPERSEDE = "supersede", gettext_lazy("Superseded")
 
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,

@@ -32,6 +32,20 @@ def roles(user) -> frozenset[str]:
     return cached
 
 
+def annotator_candidates():
+    """Return the active users who may annotate (editors and admins)."""
+    from django.contrib.auth import get_user_model
+    from django.db.models import Q
+
+    return (
+        get_user_model()
+        .objects.filter(is_active=True)
+        .filter(Q(groups__name=Role.EDITOR) | Q(is_staff=True))
+        .distinct()
+        .order_by("username")
+    )
+
+
 def is_admin(user) -> bool:
     return ADMIN in roles(user)
 
@@ -73,6 +87,16 @@ def _read_undecided(user, obj=None):
     return None
 
 
+def _filter_work_status(user, obj=None):
+    # The status of work counts every span, approved or not.
+    if _read_undecided(user):
+        return _(
+            "Data consumers see approved spans only, so the status of work, which "
+            "counts every span, is not theirs to filter on."
+        )
+    return None
+
+
 def _view_stats(user, obj=None):
     # Editors too: their approval rate and the labels that get rejected most
     # help them annotate better. Consumers see approved spans only.
@@ -107,11 +131,29 @@ def _restore_article(user, article=None):
     return None
 
 
+def assigned_ids(article) -> set[int]:
+    """Return the ids of the article's assigned annotators, read once per object."""
+    cached = getattr(article, "_assigned_ids", None)
+    if cached is None:
+        cached = set(article.assignments.values_list("annotator_id", flat=True))
+        article._assigned_ids = cached
+    return cached
+
+
 def _create_span(user, article=None):
     if not _has(user, Role.EDITOR, ADMIN):
         return _("Only editors and admins may annotate articles.")
     if article is not None and article.is_deleted and not is_admin(user):
         return _("This article has been deleted.")
+    if (
+        article is not None
+        and article.in_blind_round
+        and user.pk not in assigned_ids(article)
+    ):
+        return _(
+            "This article is annotated blind by its assigned annotators; only they "
+            "may add spans until it is adjudicated."
+        )
     return None
 
 
@@ -126,6 +168,16 @@ def _not_a_suggestion(span):
     return None
 
 
+def _import_spans(user, article):
+    refusal = _create_span(user, article) or _write_article(user, article)
+    if refusal is None and article.in_blind_round:
+        return _(
+            "Article %(id)d is annotated blind: each annotator writes their own "
+            "version, so spans cannot be imported into it until it is adjudicated."
+        ) % {"id": article.pk}
+    return refusal
+
+
 def _change_span(user, span):
     """The author may edit their span whatever its status; an admin any span.
 
@@ -137,6 +189,14 @@ def _change_span(user, span):
     refusal = _not_a_suggestion(span)
     if refusal:
         return refusal
+    if span.status == SpanStatus.SUPERSEDED:
+        return _(
+            "This version was superseded by the adjudicated spans; it is kept as "
+            "it was."
+        )
+    if span.blind and span.created_by_id != user.pk:
+        # Not even an admin: a change would make it someone else's version.
+        return _("This is another annotator's own version; only they may change it.")
     if is_admin(user):
         return None
     if not _has(user, Role.EDITOR):
@@ -184,12 +244,68 @@ def _review_span(user, span=None):
         return _(
             "Suggestions are not reviewed: an editor accepts or dismisses them first."
         )
-    if (
-        span is not None
-        and span.created_by_id == user.pk
-        and not settings.ALLOW_SELF_REVIEW
-    ):
+    if span is not None and span.blind:
+        return _(
+            "This span is one annotator's version in a blind article; it is "
+            "decided by adjudication."
+        )
+    if span is None or settings.ALLOW_SELF_REVIEW:
+        return None
+    if span.created_by_id == user.pk:
         return _("You created this span; another reviewer must decide on it.")
+    # Whoever changed the label or offsets is an annotator too (four-eyes).
+    if user.pk in span.annotator_ids:
+        return _(
+            "You changed this span's label or offsets; another reviewer must "
+            "decide on it."
+        )
+    return None
+
+
+def _read_all_versions(user, obj=None):
+    if not _has(user, Role.REVIEWER, ADMIN):
+        return _(
+            "In a blind article each annotator sees only their own spans; reviewers "
+            "and admins see every version."
+        )
+    return None
+
+
+def _assign(user, article=None):
+    if not _has(user, Role.REVIEWER, ADMIN):
+        return _("Only reviewers and admins may assign articles.")
+    if article is not None:
+        if article.is_deleted:
+            return _("This article has been deleted.")
+        if article.adjudicated_at is not None:
+            return _("This article is already adjudicated; its assignment is final.")
+    return None
+
+
+def _adjudicate(user, article=None):
+    if not _has(user, Role.REVIEWER, ADMIN):
+        return _("Only reviewers and admins may adjudicate.")
+    if article is None:
+        return None
+    if article.is_deleted:
+        return _("This article has been deleted.")
+    if not article.is_blind:
+        return _(
+            "This article is annotated shared: there are no versions to adjudicate."
+        )
+    if article.adjudicated_at is not None:
+        return _("This article is already adjudicated.")
+    if user.pk in assigned_ids(article) and not settings.ALLOW_SELF_REVIEW:
+        return _(
+            "You annotated a version of this article; a reviewer who annotated "
+            "none of them must adjudicate it."
+        )
+    return None
+
+
+def _view_agreement(user, obj=None):
+    if not _has(user, *ANY_ROLE):
+        return _("You need a role to see agreement figures.")
     return None
 
 
@@ -198,6 +314,15 @@ def _suggest(user, article=None):
         return _("Only editors and admins may ask for suggestions.")
     if article is not None and article.is_deleted and not is_admin(user):
         return _("This article has been deleted.")
+    if (
+        article is not None
+        and article.in_blind_round
+        and user.pk not in assigned_ids(article)
+    ):
+        return _(
+            "This article is annotated blind: only its assigned annotators may ask "
+            "for suggestions, each for their own version."
+        )
     return None
 
 
@@ -208,6 +333,12 @@ def _decide_on_suggestion(user, span=None):
         return _("Only editors and admins may accept or dismiss suggestions.")
     if span is not None and span.article.is_deleted and not is_admin(user):
         return _("This article has been deleted.")
+    if span is not None and span.blind and span.created_by_id != user.pk:
+        # Not even an admin: accepting would make it someone else's version.
+        return _(
+            "This suggestion belongs to another annotator's own version; only they "
+            "may accept or dismiss it."
+        )
     return None
 
 
@@ -242,8 +373,10 @@ RULES = {
     "restore_article": _restore_article,
     "read_span": _read_span,
     "read_undecided": _read_undecided,
+    "filter_work_status": _filter_work_status,
     "view_stats": _view_stats,
     "add_span": _create_span,
+    "import_spans": _import_spans,
     "change_span": _change_span,
     "delete_span": _delete_span,
     "undo_span_change": _undo_span_change,
@@ -251,6 +384,10 @@ RULES = {
     "suggest": _suggest,
     "accept_suggestion": _decide_on_suggestion,
     "dismiss_suggestion": _decide_on_suggestion,
+    "read_all_versions": _read_all_versions,
+    "assign": _assign,
+    "adjudicate": _adjudicate,
+    "view_agreement": _view_agreement,
     "export": _export,
     "use_api_tokens": _export,
     "hold_write_token": _hold_write_token,

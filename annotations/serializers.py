@@ -1,8 +1,10 @@
 import re
+from collections.abc import Mapping
 
 from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -13,6 +15,57 @@ from .models import Article, AuditEvent, Dataset, Label, Span
 # refused with a 400, not a 500.
 MAX_INTEGER = 2**31 - 1
 SLUG = re.compile(r"[-a-zA-Z0-9_]{1,50}")
+
+
+class StrictIntegerField(serializers.IntegerField):
+    """A JSON whole number: "12" and 12.5 are refused rather than coerced or cut."""
+
+    default_error_messages = {
+        "strict": gettext_lazy(
+            "Send a whole number (a JSON number such as 12), not {given}."
+        )
+    }
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool) or not isinstance(data, int):
+            self.fail("strict", given=repr(data)[:40])
+        return super().to_internal_value(data)
+
+
+class RefuseUnknownFields:
+    """Refuse keys the serializer does not write instead of silently ignoring them.
+
+    A client that sends ``status`` or ``article`` in an edit believes it changes
+    them; a 400 naming each such key tells it otherwise. ``read_only_names``
+    are the fields the API shows but never takes from a client.
+    """
+
+    read_only_names: tuple[str, ...] = ()
+    refuse_on_create = True
+
+    def to_internal_value(self, data):
+        if isinstance(data, Mapping) and (
+            self.refuse_on_create or self.instance is not None
+        ):
+            writable = [
+                name for name, field in self.fields.items() if not field.read_only
+            ]
+            errors = {}
+            for key in data:
+                if key in writable:
+                    continue
+                if key in self.read_only_names or key in self.fields:
+                    errors[key] = [
+                        _("This field is set by the server and cannot be sent.")
+                    ]
+                else:
+                    errors[str(key)[:50]] = [
+                        _("Unknown field; the fields you may send are %(names)s.")
+                        % {"names": ", ".join(writable)}
+                    ]
+            if errors:
+                raise serializers.ValidationError(errors)
+        return super().to_internal_value(data)
 
 
 class ErrorDetailSerializer(serializers.Serializer):
@@ -75,7 +128,11 @@ class SpanCountsSerializer(serializers.Serializer):
     rejected = serializers.IntegerField(allow_null=True)
 
 
-class ArticleSerializer(serializers.ModelSerializer):
+class ArticleSerializer(RefuseUnknownFields, serializers.ModelSerializer):
+    # Articles are created from other systems' records too, whose extra keys
+    # (their ids, hashes) have always been ignored; an edit refuses them.
+    refuse_on_create = False
+
     uploaded_by = serializers.SlugRelatedField(
         slug_field="username", read_only=True, help_text="The uploader's username."
     )
@@ -85,6 +142,9 @@ class ArticleSerializer(serializers.ModelSerializer):
         help_text="Stored canonical: UTF-8, NFC, LF newlines, trimmed ends.",
     )
     span_counts = serializers.SerializerMethodField()
+    annotators = serializers.SerializerMethodField(
+        help_text="Usernames of the assigned annotators (null for data consumers)."
+    )
 
     class Meta:
         model = Article
@@ -102,6 +162,9 @@ class ArticleSerializer(serializers.ModelSerializer):
             "created_at",
             "updated_at",
             "span_counts",
+            "annotation_mode",
+            "annotators",
+            "adjudicated_at",
         ]
         read_only_fields = [
             "id",
@@ -110,7 +173,21 @@ class ArticleSerializer(serializers.ModelSerializer):
             "created_at",
             "updated_at",
             "span_counts",
+            "annotation_mode",
+            "annotators",
+            "adjudicated_at",
         ]
+
+    def get_annotators(self, article) -> list[str] | None:
+        request = self.context.get("request")
+        # Consumers learn nothing of blind annotation.
+        if request and permissions.sees_approved_only(request.user):
+            return None
+        # Prefetched by the viewset with their users (one query a page).
+        return sorted(
+            assignment.annotator.get_username()
+            for assignment in article.assignments.all()
+        )
 
     @extend_schema_field(SpanCountsSerializer)
     def get_span_counts(self, article):
@@ -165,10 +242,9 @@ class SpanSerializer(serializers.ModelSerializer):
         allow_null=True,
         help_text="Who approved or rejected it; null while pending.",
     )
-    source = serializers.PrimaryKeyRelatedField(
-        read_only=True,
-        allow_null=True,
-        help_text="The entity span naming who said or claims it.",
+    source = serializers.SerializerMethodField(
+        help_text="The entity span naming who said or claims it; null when you "
+        "may not see it (data consumers see approved spans only)."
     )
 
     class Meta:
@@ -195,6 +271,17 @@ class SpanSerializer(serializers.ModelSerializer):
         ]
         read_only_fields = fields
 
+    @extend_schema_field(serializers.IntegerField(allow_null=True))
+    def get_source(self, span) -> int | None:
+        if hasattr(span, "visible_source_id"):
+            # SpanQuerySet.with_visible_source decided, in the query, as for lists.
+            return span.visible_source_id
+        # A span just written: only those who may see every span write them.
+        request = self.context.get("request")
+        if request is None or not permissions.sees_approved_only(request.user):
+            return span.source_id
+        return None
+
 
 class ArticleWithSpansSerializer(ArticleSerializer):
     """An article with its visible spans (``?include=spans``), for the schema."""
@@ -207,8 +294,9 @@ class ArticleWithSpansSerializer(ArticleSerializer):
         fields = [*ArticleSerializer.Meta.fields, "spans"]
 
 
-# What SpanSerializer reads, as values(): a list endpoint then builds plain
-# dicts instead of running a serializer per row.
+# What SpanSerializer reads, as values() of a queryset that went through
+# SpanQuerySet.with_visible_source: a list endpoint then builds plain dicts
+# instead of running a serializer per row.
 SPAN_VALUES = (
     "id",
     "article_id",
@@ -217,8 +305,7 @@ SPAN_VALUES = (
     "end",
     "text",
     "entity_type",
-    "source_id",
-    "source__status",
+    "visible_source_id",
     "status",
     "origin",
     "score",
@@ -232,12 +319,8 @@ SPAN_VALUES = (
 )
 
 
-def span_rows(rows, *, approved_sources_only: bool = False) -> list[dict]:
-    """Return ``rows`` (dicts of SPAN_VALUES) exactly as SpanSerializer writes them.
-
-    ``approved_sources_only`` (data consumers) leaves out a source they may not
-    read.
-    """
+def span_rows(rows) -> list[dict]:
+    """Return ``rows`` (dicts of SPAN_VALUES) exactly as SpanSerializer writes them."""
     tz = timezone.get_current_timezone()
 
     def moment(value):
@@ -249,9 +332,6 @@ def span_rows(rows, *, approved_sources_only: bool = False) -> list[dict]:
 
     result = []
     for row in rows:
-        source = row["source_id"]
-        if approved_sources_only and row["source__status"] != Span.Status.APPROVED:
-            source = None
         result.append(
             {
                 "id": row["id"],
@@ -261,7 +341,7 @@ def span_rows(rows, *, approved_sources_only: bool = False) -> list[dict]:
                 "end": row["end"],
                 "text": row["text"],
                 "entity_type": row["entity_type"],
-                "source": source,
+                "source": row["visible_source_id"],
                 "status": row["status"],
                 "origin": row["origin"],
                 "score": row["score"],
@@ -286,10 +366,13 @@ class LabelSlugField(serializers.SlugRelatedField):
         return super().to_internal_value(data)
 
 
-class _SpanInputFields(serializers.Serializer):
+class _SpanInputFields(RefuseUnknownFields, serializers.Serializer):
+    # What the API shows of a span; those this serializer writes pass first.
+    read_only_names = tuple(SpanSerializer.Meta.fields)
+
     label = LabelSlugField(slug_field="slug", queryset=Label.objects.all())
-    start = serializers.IntegerField(min_value=0, max_value=MAX_INTEGER)
-    end = serializers.IntegerField(min_value=1, max_value=MAX_INTEGER)
+    start = StrictIntegerField(min_value=0, max_value=MAX_INTEGER)
+    end = StrictIntegerField(min_value=1, max_value=MAX_INTEGER)
     text = serializers.CharField(
         required=False,
         allow_blank=True,
@@ -324,7 +407,7 @@ class SpanCreateSerializer(_SpanInputFields):
 
 
 class SpanUpdateSerializer(_SpanInputFields):
-    version = serializers.IntegerField(
+    version = StrictIntegerField(
         required=False,
         min_value=1,
         max_value=MAX_INTEGER,
@@ -472,3 +555,196 @@ class DatasetCreateSerializer(serializers.Serializer):
     seed = serializers.IntegerField(
         required=False, min_value=0, max_value=2**63 - 1, help_text="Split seed."
     )
+
+
+# Double annotation (DESIGN.md section 7)
+
+
+class AssignSerializer(serializers.Serializer):
+    annotators = serializers.ListField(
+        child=serializers.CharField(max_length=150),
+        max_length=20,
+        help_text="Usernames of editors (or admins); blind needs two or more.",
+    )
+    blind = serializers.BooleanField(
+        default=False,
+        help_text="Each annotator sees and edits only their own spans until a "
+        "reviewer adjudicates.",
+    )
+
+    def validate_annotators(self, names):
+        from django.contrib.auth import get_user_model
+
+        users = {
+            user.get_username(): user
+            for user in get_user_model().objects.filter(
+                username__in=names, is_active=True
+            )
+        }
+        unknown = [name for name in names if name not in users]
+        if unknown:
+            raise serializers.ValidationError(
+                _("No active user named %(names)s.")
+                % {"names": ", ".join(map(repr, unknown))}
+            )
+        return [users[name] for name in names]
+
+
+class VersionSpanSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    start = serializers.IntegerField()
+    end = serializers.IntegerField()
+    label = serializers.CharField()
+    entity_type = serializers.CharField(allow_null=True)
+    source = serializers.IntegerField(allow_null=True)
+    text = serializers.CharField()
+
+
+class MergedSpanSerializer(serializers.Serializer):
+    start = serializers.IntegerField()
+    end = serializers.IntegerField()
+    label = serializers.CharField()
+    entity_type = serializers.CharField(allow_null=True)
+    text = serializers.CharField()
+    versions = serializers.ListField(
+        child=serializers.IntegerField(), help_text="Ids of the identical versions."
+    )
+
+
+class ProposalItemSerializer(serializers.Serializer):
+    item = serializers.CharField(help_text="Key to decide on it by.")
+    start = serializers.IntegerField()
+    end = serializers.IntegerField()
+    versions = serializers.DictField(
+        child=VersionSpanSerializer(many=True),
+        help_text="Per annotator, their spans in this item (maybe none).",
+    )
+
+
+class ProposalSerializer(serializers.Serializer):
+    state = serializers.CharField(
+        help_text="Send it back: if a version changed meanwhile, the answer is 409."
+    )
+    annotators = serializers.ListField(child=serializers.CharField())
+    merged = MergedSpanSerializer(many=True)
+    items = ProposalItemSerializer(many=True)
+
+
+class AdjudicatedSpanInputSerializer(serializers.Serializer):
+    start = serializers.IntegerField(min_value=0, max_value=MAX_INTEGER)
+    end = serializers.IntegerField(min_value=1, max_value=MAX_INTEGER)
+    label = serializers.CharField(max_length=50)
+    entity_type = serializers.ChoiceField(
+        choices=Span.EntityType.choices, required=False, allow_null=True
+    )
+    source = serializers.IntegerField(
+        required=False,
+        allow_null=True,
+        min_value=1,
+        max_value=2**63 - 1,
+        help_text="Id of an entity span of any version; it becomes the entity "
+        "the adjudication made of it.",
+    )
+
+
+class DecisionSerializer(serializers.Serializer):
+    item = serializers.CharField(max_length=20000)
+    keep = serializers.ListField(
+        child=serializers.CharField(max_length=150),
+        required=False,
+        help_text='Annotators whose spans to keep: one, several ("both") or none.',
+    )
+    spans = AdjudicatedSpanInputSerializer(
+        many=True, required=False, help_text="Spans written anew (an edit)."
+    )
+
+    def validate(self, data):
+        if ("keep" in data) == ("spans" in data):
+            raise serializers.ValidationError(
+                _("Give either keep (annotators) or spans (an edit) for each item.")
+            )
+        return data
+
+
+class AdjudicateSerializer(serializers.Serializer):
+    state = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=64,
+        help_text="The proposal's state, to refuse a stale decision (409).",
+    )
+    decisions = DecisionSerializer(many=True)
+
+    def validate_decisions(self, decisions):
+        seen = set()
+        for decision in decisions:
+            if decision["item"] in seen:
+                raise serializers.ValidationError(
+                    _("Item %(key)s is decided twice.") % {"key": decision["item"]}
+                )
+            seen.add(decision["item"])
+        return decisions
+
+
+class AdjudicationResultSerializer(serializers.Serializer):
+    article = serializers.IntegerField()
+    spans = SpanSerializer(many=True)
+
+
+class CountsSerializer(serializers.Serializer):
+    f1 = serializers.FloatField(allow_null=True)
+    both = serializers.IntegerField()
+    only_a = serializers.IntegerField()
+    only_b = serializers.IntegerField()
+    units = serializers.IntegerField(help_text="Spans compared.")
+
+
+class AlphaSerializer(serializers.Serializer):
+    value = serializers.FloatField(allow_null=True)
+    units = serializers.IntegerField(help_text="Tokens.")
+
+
+class ShareSerializer(serializers.Serializer):
+    agreement = serializers.FloatField(allow_null=True)
+    agreed = serializers.IntegerField()
+    units = serializers.IntegerField()
+
+
+class BoundaryShareSerializer(serializers.Serializer):
+    share = serializers.FloatField(allow_null=True)
+    count = serializers.IntegerField()
+    units = serializers.IntegerField(help_text="Spans without an exact counterpart.")
+
+
+class FiguresSerializer(serializers.Serializer):
+    strict = CountsSerializer()
+    partial = CountsSerializer()
+    alpha = AlphaSerializer()
+    entity_type = ShareSerializer()
+    source = ShareSerializer()
+    boundary_only = BoundaryShareSerializer()
+
+
+class PairSerializer(serializers.Serializer):
+    annotators = serializers.ListField(child=serializers.CharField())
+    articles = serializers.IntegerField()
+    labels = serializers.DictField(
+        child=FiguresSerializer(), help_text='Per label slug, and "all".'
+    )
+
+
+class DisagreementSerializer(serializers.Serializer):
+    article = serializers.IntegerField()
+    title = serializers.CharField()
+    annotators = serializers.ListField(child=serializers.CharField())
+    disagreements = serializers.IntegerField()
+    partial_f1 = serializers.FloatField(allow_null=True)
+    adjudicated = serializers.BooleanField()
+    url = serializers.CharField()
+
+
+class AgreementSerializer(serializers.Serializer):
+    labels = serializers.ListField(child=serializers.CharField())
+    articles = serializers.IntegerField()
+    pairs = PairSerializer(many=True)
+    most_disagreement = DisagreementSerializer(many=True)

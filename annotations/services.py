@@ -6,15 +6,15 @@ management commands cannot drift apart.
 """
 
 import logging
+import random
 import secrets
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
+from django.contrib.auth.forms import AdminUserCreationForm
 from django.contrib.auth.models import Group
-from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F
@@ -29,12 +29,15 @@ from .choices import Role
 from .models import (
     ENTITY_SLUG,
     MANUAL_ORIGIN,
+    AnnotationMode,
     ApiToken,
     Article,
+    Assignment,
     AuditEvent,
     Label,
     Profile,
     Span,
+    attach_co_annotators,
     origin_validator,
 )
 from .permissions import ADMIN, can, is_admin, require
@@ -54,6 +57,9 @@ ARTICLE_EDITABLE = {
 DUPLICATE = gettext_lazy(
     "This article already has a span with this label at these offsets."
 )
+DUPLICATE_IN_VERSION = gettext_lazy(
+    "Your version already has a span with this label at these offsets."
+)
 SPAN_EDITABLE = {"label", "start", "end", "text", "entity_type", "source"}
 # What a decision sets, and an edit resets.
 SPAN_REVIEW_FIELDS = [
@@ -67,9 +73,10 @@ ROLE_NAMES = frozenset({*Role.values, ADMIN})
 
 
 class Conflict(Exception):
-    """A write based on a stale version of a span; ``span`` is the current state."""
+    """A write based on a stale version of a span; ``span`` is the current state
+    (None when the stale thing is not one span, e.g. an adjudication page)."""
 
-    def __init__(self, message: str, span: Span):
+    def __init__(self, message: str, span: Span | None = None):
         super().__init__(message)
         self.message = message
         self.span = span
@@ -280,7 +287,9 @@ def _save_span(span: Span, expected_version: int, fields: list[str]) -> None:
                 **values
             )
     except IntegrityError:
-        raise _validation_error(__all__=DUPLICATE) from None
+        raise _validation_error(
+            __all__=DUPLICATE_IN_VERSION if span.blind else DUPLICATE
+        ) from None
     if not updated:
         current = Span.objects.select_related("reviewed_by").get(pk=span.pk)
         raise Conflict(_stale_message(current, expected_version), current)
@@ -333,12 +342,16 @@ def _validate_span(span: Span) -> None:
                 start=span.start,
                 end=span.end,
                 label_id=span.label_id,
+                blind=span.blind,
             )
             .accepted()
             .exclude(pk=span.pk)
         )
+        if span.blind:
+            # In a blind article each annotator's version is a set of its own.
+            duplicate = duplicate.filter(created_by_id=span.created_by_id)
         if duplicate.exists():
-            errors["__all__"] = [DUPLICATE]
+            errors["__all__"] = [DUPLICATE_IN_VERSION if span.blind else DUPLICATE]
     if errors:
         raise ValidationError(errors)
 
@@ -373,11 +386,14 @@ def span_create(
     # article's state is checked once it is held.
     article = Article.objects.select_for_update().get(pk=article.pk)
     require(user, "add_span", article)
-    twin = (
-        Span.objects.suggested()
-        .filter(article=article, start=start, end=end, label=label)
-        .first()
+    blind = article.in_blind_round
+    twins = Span.objects.suggested().filter(
+        article=article, start=start, end=end, label=label, blind=blind
     )
+    if blind:
+        # One's own suggestion only: another annotator's version is apart.
+        twins = twins.filter(created_by=user)
+    twin = twins.first()
     if twin is not None:
         twin = _lock_span(twin)
         require(user, "accept_suggestion", twin)
@@ -394,6 +410,9 @@ def span_create(
         entity_type=entity_type or None,
         source=source,
         created_by=user,
+        # In a blind article, until adjudication, the span joins the
+        # annotator's own version.
+        blind=blind,
     )
     _accept_source(span, user)
     _validate_span(span)
@@ -401,7 +420,9 @@ def span_create(
         with transaction.atomic():
             span.save()
     except IntegrityError:
-        raise _validation_error(__all__=DUPLICATE) from None
+        raise _validation_error(
+            __all__=DUPLICATE_IN_VERSION if span.blind else DUPLICATE
+        ) from None
     _absorb_suggestions_at(span)
     # The page offers to undo this very event.
     span.audit_event = _audit(
@@ -476,8 +497,12 @@ def span_update(*, span: Span, user, version: int | None = None, **changes) -> S
         span, expected_version, [*SPAN_EDITABLE, *SPAN_REVIEW_FIELDS, "corrected"]
     )
     _absorb_suggestions_at(span)
+    after = span.snapshot()
+    if _reshaped(before, after) and user.pk != span.created_by_id:
+        # What a reviewer decides on is now partly theirs (four-eyes).
+        span.co_annotators.add(user)
     span.audit_event = _audit(
-        user, AuditEvent.Action.UPDATE, span, before=before, after=span.snapshot()
+        user, AuditEvent.Action.UPDATE, span, before=before, after=after
     )
     return span
 
@@ -542,6 +567,24 @@ def _put_back(span: Span, snapshot: dict) -> None:
     span.reviewed_at = (
         _decided_at(span.pk) if span.status != Span.Status.PENDING else None
     )
+
+
+def _reshaped(before: dict | None, after: dict | None) -> bool:
+    """Return whether an edit changed the label or the offsets (four-eyes)."""
+    before, after = before or {}, after or {}
+    return any(before.get(key) != after.get(key) for key in ("label", "start", "end"))
+
+
+def _reshapers(span: Span) -> set[int]:
+    """Return who, besides its author, changed the span's label or offsets."""
+    edits = AuditEvent.objects.for_object(span).filter(
+        action=AuditEvent.Action.UPDATE, actor__isnull=False
+    )
+    return {
+        event.actor_id
+        for event in edits
+        if event.actor_id != span.created_by_id and _reshaped(event.before, event.after)
+    }
 
 
 def _gone():
@@ -668,6 +711,8 @@ def _span_restore(*, user, event: AuditEvent) -> tuple[Span, AuditEvent]:
             span.save(force_insert=True)
     except IntegrityError:
         raise _validation_error(__all__=DUPLICATE) from None
+    # Deleting the span dropped its co-annotators; the trail still names them.
+    span.co_annotators.set(_reshapers(span))
     return span, _audit(user, AuditEvent.Action.CREATE, span, after=span.snapshot())
 
 
@@ -759,17 +804,21 @@ def _accept_source(span: Span, user) -> None:
 def _absorb_suggestions_at(span: Span) -> None:
     """Remove the suggestions ``span`` now stands on (same offsets and label);
     whatever named them as its source names ``span`` instead."""
-    twins = list(
+    twins = (
         Span.objects.suggested()
         .filter(
             article_id=span.article_id,
             start=span.start,
             end=span.end,
             label_id=span.label_id,
+            blind=span.blind,
         )
         .exclude(pk=span.pk)
-        .values_list("pk", flat=True)
     )
+    if span.blind:
+        # Only the annotator's own suggestions: another version is apart.
+        twins = twins.filter(created_by_id=span.created_by_id)
+    twins = list(twins.values_list("pk", flat=True))
     if twins:
         Span.objects.filter(source_id__in=twins).update(
             source=span, version=F("version") + 1, updated_at=timezone.now()
@@ -1060,10 +1109,17 @@ def suggestions_store(
         )
     run = SuggestionRun(article=article)
     labels = {label.slug: label for label in Label.objects.all()}
+    # In a blind article the suggestions are the annotator's own, among the
+    # spans of their version only; otherwise the article's own spans (never
+    # the superseded versions of an adjudicated one).
+    blind = article.in_blind_round
+    spans = Span.objects.filter(article=article, blind=blind)
+    if blind:
+        spans = spans.filter(created_by=user)
     # Untouched suggestions may be replaced; everything else (spans people
     # made or accepted, dismissed or adjusted suggestions) stands.
     taken, open_, current = {}, {}, []
-    for span in Span.objects.filter(article=article).select_related("label"):
+    for span in spans.select_related("label"):
         key = (span.start, span.end, span.label_id)
         if span.is_suggestion and not span.corrected:
             open_[key] = span
@@ -1108,6 +1164,7 @@ def suggestions_store(
                     end=suggestion.end,
                     text=suggestion.text,
                     status=Span.Status.SUGGESTED,
+                    blind=blind,
                     created_by=user,
                     created_at=now,
                     updated_at=now,
@@ -1156,17 +1213,17 @@ def suggestions_store(
     current.sort(key=lambda s: (s.start, s.end, s.label.order, s.label.slug))
     run.suggestions = current
     if run.created or run.updated or run.removed:
-        _audit(
-            user,
-            AuditEvent.Action.SUGGEST,
-            article,
-            after={
-                "suggestions": len(current),
-                "created": run.created,
-                "updated": run.updated,
-                "removed": run.removed,
-            },
-        )
+        after = {
+            "suggestions": len(current),
+            "created": run.created,
+            "updated": run.updated,
+            "removed": run.removed,
+        }
+        if blind:
+            # Told only to those who may see the version (``AuditEvent``'s
+            # ``without_hidden_versions``).
+            after["blind"] = True
+        _audit(user, AuditEvent.Action.SUGGEST, article, after=after)
     return run
 
 
@@ -1297,25 +1354,46 @@ def user_set_roles(*, target, user, roles) -> list[str]:
     return roles
 
 
+def _user_creation_form(username: str, password: str | None):
+    # The admin's own form: the same username rules (characters, length, taken
+    # regardless of case) and password rules, with the same messages, whichever
+    # way an account is made.
+    data = {"username": username, "usable_password": "false"}
+    if password is not None:
+        data.update(password1=password, password2=password, usable_password="true")
+    form = AdminUserCreationForm(data=data)
+    form.is_valid()
+    return form
+
+
+def user_check_username(*, username: str) -> None:
+    """Raise ValidationError (on ``username``) if no new user may take the name."""
+    errors = _user_creation_form(username, None).errors
+    if "username" in errors:
+        raise _validation_error(username=list(errors["username"]))
+
+
 @transaction.atomic
 def user_create(*, username: str, roles, password: str, email: str = ""):
     """Create a user with ``roles``, from the command line (no acting user).
 
-    Raise ValidationError for a taken name, an unknown role or a weak password.
+    Raise ValidationError, on ``username``, ``password`` or ``roles``, for a
+    name or a password the admin's user form refuses, or an unknown role.
     """
     roles = _check_roles(roles)
-    model = get_user_model()
-    if model.objects.filter(username=username).exists():
+    form = _user_creation_form(username, password)
+    if form.errors:
+        problems = {name: list(errors) for name, errors in form.errors.items()}
+        refused = {"username": problems.pop("username", [])}
+        # password1, password2 or the whole form: all about the password.
+        refused["password"] = [
+            message for each in problems.values() for message in each
+        ]
         raise _validation_error(
-            username=_("A user named %(name)s already exists.")
-            % {"name": repr(username)}
+            **{key: value for key, value in refused.items() if value}
         )
-    target = model(username=username, email=email)
-    try:
-        validate_password(password, target)
-    except ValidationError as exc:
-        raise _validation_error(password=exc.messages) from None
-    target.set_password(password)
+    target = form.save(commit=False)
+    target.email = email
     target.full_clean()
     target.save()
     _apply_roles(target, roles)
@@ -1324,7 +1402,7 @@ def user_create(*, username: str, roles, password: str, email: str = ""):
         None,
         AuditEvent.Action.CREATE,
         target,
-        after={"username": username, "roles": roles},
+        after={"username": target.get_username(), "roles": roles},
     )
     return target
 
@@ -1380,17 +1458,20 @@ def api_token_revoke(*, token: ApiToken, user) -> ApiToken:
 def article_approve_pending(*, article: Article, user) -> PendingApproval:
     """Approve every pending span of the article that ``user`` may decide.
 
-    One transaction, one audit event per span. The user's own spans are left
-    pending for another reviewer (four-eyes), and so are entities without a
-    type (an untyped entity is unfinished work); both are counted.
+    One transaction, one audit event per span. The user's own spans (created,
+    or relabelled or moved by them) are left pending for another reviewer
+    (four-eyes), and so are entities without a type (an untyped entity is
+    unfinished work); both are counted.
     """
     require(user, "review_span")
     spans = list(
         Span.objects.select_for_update(of=("self",))
         .select_related("label", "article")
-        .filter(article=article, status=Span.Status.PENDING)
+        # Versions of a blind article are decided by adjudication.
+        .filter(article=article, status=Span.Status.PENDING, blind=False)
         .order_by("start", "end", "id")
     )
+    attach_co_annotators(spans)
     decidable = [span for span in spans if can(user, "review_span", span)]
     typed = [
         span
@@ -1621,13 +1702,14 @@ def _import_targets(user, items) -> dict:
         return {}
     # The lock orders this import against a span created in the page meanwhile.
     articles = Article.objects.select_for_update().filter(pk__in=wanted.values())
-    for article in articles.only("pk", "is_deleted", "uploaded_by_id"):
-        require(user, "add_span", article)
-        require(user, "change_article", article)
+    fields = ("pk", "is_deleted", "uploaded_by_id", "annotation_mode", "adjudicated_at")
+    for article in articles.only(*fields):
+        require(user, "import_spans", article)
     spans = defaultdict(dict)
-    # Suggestions stand beside imported spans; they never take their place.
+    # The article's own spans: annotators' versions are no match for an
+    # import, and suggestions stand beside imported spans, never in their place.
     rows = (
-        Span.objects.filter(article_id__in=wanted.values())
+        Span.objects.filter(article_id__in=wanted.values(), blind=False)
         .accepted()
         .values_list("article_id", "start", "end", "label_id", "pk")
     )
@@ -1726,6 +1808,8 @@ def _span_event(span, row, user, now) -> tuple:
         "origin": span.origin,
         "score": None,
         "corrected": False,
+        # Imports never write into an annotator's version.
+        "blind": False,
     }
     event = AuditEvent.build(
         actor=user,
@@ -1738,3 +1822,402 @@ def _span_event(span, row, user, now) -> tuple:
         created_at=now,
     )
     return tuple(event.values())
+
+
+# Assignment: shared or blind annotation (DESIGN.md section 7)
+
+
+def _annotator_problems(annotators) -> list[str]:
+    problems = []
+    for person in annotators:
+        if not can(person, "add_span"):
+            problems.append(
+                _("%(name)s may not annotate (editors and admins may).")
+                % {"name": person.get_username()}
+            )
+    if len({person.pk for person in annotators}) != len(annotators):
+        problems.append(_("Name each annotator once."))
+    return problems
+
+
+def _assign(*, article: Article, user, annotators: list, blind: bool) -> bool:
+    """Assign ``annotators`` to the locked ``article``; return whether it changed."""
+    require(user, "assign", article)
+    problems = _annotator_problems(annotators)
+    if blind and len(annotators) < 2:
+        problems.append(_("Blind annotation needs at least two annotators."))
+    if problems:
+        raise _validation_error(annotators=problems)
+    mode = AnnotationMode.BLIND if blind else AnnotationMode.SHARED
+    before = {
+        "annotation_mode": article.annotation_mode,
+        "annotators": sorted(
+            article.assignments.values_list("annotator__username", flat=True)
+        ),
+    }
+    after = {
+        "annotation_mode": mode,
+        "annotators": sorted(person.get_username() for person in annotators),
+    }
+    if before == after:
+        return False
+    # A version is people's work: suggestions alone are none.
+    with_versions = set(
+        article.spans.filter(blind=True)
+        .accepted()
+        .values_list("created_by__username", flat=True)
+        .distinct()
+    )
+    if with_versions and not blind:
+        raise _validation_error(
+            blind=_(
+                "%(names)s already annotated their own versions; the article stays "
+                "blind until it is adjudicated."
+            )
+            % {"names": ", ".join(sorted(with_versions))}
+        )
+    dropped = with_versions - set(after["annotators"])
+    if dropped:
+        raise _validation_error(
+            annotators=_(
+                "%(names)s already annotated a version of this article; keep them "
+                "assigned."
+            )
+            % {"names": ", ".join(sorted(dropped))}
+        )
+    if (
+        blind
+        and not article.is_blind
+        # Untouched suggestions are no one's work: they become each
+        # annotator's own (``_suggestions_follow``); an adjusted one is.
+        and article.spans.exclude(status=Span.Status.DISMISSED)
+        .exclude(status=Span.Status.SUGGESTED, corrected=False)
+        .exists()
+    ):
+        raise _validation_error(
+            blind=_(
+                "This article already has spans everyone sees; blind annotation "
+                "starts from an article without spans."
+            )
+        )
+    wanted = {person.pk: person for person in annotators}
+    current = set(article.assignments.values_list("annotator_id", flat=True))
+    article.assignments.exclude(annotator_id__in=wanted).delete()
+    Assignment.objects.bulk_create(
+        Assignment(article=article, annotator=person, assigned_by=user)
+        for pk, person in wanted.items()
+        if pk not in current
+    )
+    article._assigned_ids = set(wanted)
+    was_blind = article.is_blind
+    if article.annotation_mode != mode:
+        article.annotation_mode = mode
+        article.save(update_fields=["annotation_mode", "updated_at"])
+    _suggestions_follow(
+        article=article, user=user, annotators=annotators, was_blind=was_blind
+    )
+    AuditEvent.record(
+        actor=user,
+        action=AuditEvent.Action.ASSIGN,
+        obj=article,
+        before=before,
+        after=after,
+        article_id=article.pk,
+    )
+    return True
+
+
+def _suggestions_follow(*, article: Article, user, annotators: list, was_blind: bool):
+    """Keep the article's suggestions where its annotators see them.
+
+    An article made blind gives each annotator their own copy of every
+    untouched shared suggestion (a quote's speaker copied with it), and the
+    shared ones go: in a blind article suggestions are one annotator's, like
+    spans. Suggestions of people no longer annotating it blind (unassigned, or
+    the article shared again) go too; dismissed ones stay for the figures.
+    """
+    blind_now = article.is_blind
+    owners = list(annotators) if blind_now else []
+    Span.objects.filter(article=article, blind=True).suggested().exclude(
+        created_by__in=owners
+    ).delete()
+    if not blind_now or was_blind:
+        return
+    shared = list(
+        Span.objects.filter(article=article, blind=False)
+        .suggested()
+        .select_related("label")
+        .order_by("start", "end", "pk")
+    )
+    if not shared:
+        return
+    now = timezone.now()
+    copies = 0
+    for person in owners:
+        ids = {}
+        # Entities first: the others name them as their source.
+        for entities in (True, False):
+            batch = [span for span in shared if span.label.is_entity == entities]
+            made = Span.objects.bulk_create(
+                Span(
+                    article=article,
+                    label=span.label,
+                    start=span.start,
+                    end=span.end,
+                    text=span.text,
+                    entity_type=span.entity_type,
+                    source_id=ids.get(span.source_id),
+                    status=Span.Status.SUGGESTED,
+                    origin=span.origin,
+                    score=span.score,
+                    blind=True,
+                    created_by=person,
+                    created_at=now,
+                    updated_at=now,
+                )
+                for span in batch
+            )
+            ids.update(
+                (span.pk, copy.pk) for span, copy in zip(batch, made, strict=True)
+            )
+            copies += len(made)
+    Span.objects.filter(pk__in=[span.pk for span in shared]).delete()
+    _audit(
+        user,
+        AuditEvent.Action.SUGGEST,
+        article,
+        after={
+            "suggestions": copies,
+            "created": copies,
+            "updated": 0,
+            "removed": len(shared),
+            "blind": True,
+        },
+    )
+
+
+@transaction.atomic
+def article_assign(*, article: Article, user, annotators: list, blind: bool) -> Article:
+    """Assign ``annotators`` (users) to the article, blind or shared.
+
+    In a blind article each annotator annotates their own version until a
+    reviewer adjudicates. Refused: making an article with spans blind, making
+    a blind article with versions shared, or unassigning someone who has a
+    version.
+    """
+    require(user, "assign", article)
+    article = Article.objects.select_for_update().get(pk=article.pk)
+    _assign(article=article, user=user, annotators=annotators, blind=blind)
+    return article
+
+
+@transaction.atomic
+def articles_assign(
+    *,
+    articles: list[Article],
+    user,
+    blind: bool,
+    annotators: list | None = None,
+    pool: list | None = None,
+    count: int = 2,
+    rng: random.Random | None = None,
+) -> tuple[list[Article], dict[int, str]]:
+    """Assign the same ``annotators``, or ``count`` at random among ``pool``, to
+    each article; return the articles assigned and the reasons for the others.
+
+    Picks from the pool spread the work: each article goes to the people given
+    the fewest articles so far in this batch, ties drawn at random.
+    """
+    require(user, "assign")
+    if (annotators is None) == (pool is None):
+        raise TypeError("Pass either annotators or pool.")
+    if pool is not None:
+        problems = _annotator_problems(pool)
+        if not 1 <= count <= len(pool):
+            problems.append(
+                _("Pick between 1 and %(n)d annotators at random; got %(count)d.")
+                % {"n": len(pool), "count": count}
+            )
+        if problems:
+            raise _validation_error(pool=problems)
+    rng = rng or random.Random()
+    load = Counter()
+    assigned, refused = [], {}
+    locked = Article.objects.select_for_update().in_bulk(
+        [article.pk for article in articles]
+    )
+    for article in sorted(articles, key=lambda a: a.pk):
+        article = locked[article.pk]
+        chosen = annotators
+        if pool is not None:
+            order = sorted(pool, key=lambda person: (load[person.pk], rng.random()))
+            chosen = order[:count]
+        try:
+            with transaction.atomic():
+                _assign(article=article, user=user, annotators=chosen, blind=blind)
+        except ValidationError as error:
+            refused[article.pk] = " ".join(error.messages)
+            continue
+        except PermissionDenied as refusal:
+            refused[article.pk] = str(refusal)
+            continue
+        load.update(person.pk for person in chosen)
+        assigned.append(article)
+    return assigned, refused
+
+
+# Adjudication (DESIGN.md section 7)
+
+
+@transaction.atomic
+def article_adjudicate(
+    *, article: Article, user, decisions: dict, state: str | None = None
+) -> list[Span]:
+    """Turn the annotators' versions into the article's approved spans.
+
+    ``decisions`` maps each item of ``adjudication.proposal_for(article)`` to an
+    ``adjudication.Decision``; ``state``, when given, must be the proposal's
+    (else Conflict: a version changed since the page was drawn). Spans every
+    annotator marked alike are merged. Each created span is approved by
+    ``user`` and its history says which annotators had it; the versions
+    become ``superseded``.
+    """
+    from . import adjudication
+
+    require(user, "adjudicate")
+    article = Article.objects.select_for_update().get(pk=article.pk)
+    require(user, "adjudicate", article)
+    versions = list(
+        Span.objects.select_for_update()
+        .filter(article=article, blind=True, status=Span.Status.PENDING)
+        .select_related("label", "created_by")
+    )
+    if not versions:
+        raise _validation_error(
+            decisions=_("Nobody has annotated a version of this article yet.")
+        )
+    proposal = adjudication.proposal_for(article)
+    if state and state != proposal.state:
+        raise Conflict(
+            _(
+                "An annotator changed their version since this page was drawn. "
+                "Reload it and decide again."
+            )
+        )
+    planned = adjudication.plan(proposal, decisions)
+    labels = {label.slug: label for label in Label.objects.all()}
+    people = {span.created_by.get_username(): span.created_by for span in versions}
+    now = timezone.now()
+    created, errors = [], {}
+    for index, entry in enumerate(planned):
+        label = labels.get(entry.label)
+        span = Span(
+            article=article,
+            label=label,
+            start=entry.start,
+            end=entry.end,
+            entity_type=entry.entity_type,
+            status=Span.Status.APPROVED,
+            reviewed_by=user,
+            reviewed_at=now,
+            created_at=now,
+            updated_at=now,
+            # Kept and merged spans stay their annotator's; an edit is the
+            # adjudicator's own.
+            created_by=people[entry.annotators[0]] if entry.annotators else user,
+        )
+        if label is None:
+            errors[f"{entry.item}"] = [
+                _("Unknown label %(label)s.") % {"label": repr(entry.label)}
+            ]
+            continue
+        try:
+            span.clean()
+            span.clean_fields(
+                exclude=["article", "label", "source", "created_by", "reviewed_by"]
+            )
+        except ValidationError as error:
+            errors[entry.item or str(index)] = error.messages
+        created.append(span)
+    if errors:
+        raise ValidationError(
+            {"decisions": [f"{key}: {' '.join(m)}" for key, m in errors.items()]}
+        )
+    Span.objects.bulk_create(created)
+    for span, entry in zip(created, planned, strict=True):
+        if entry.source is not None:
+            span.source = created[entry.source]
+    Span.objects.bulk_update([s for s in created if s.source_id], ["source"])
+    events = []
+    for span, entry in zip(created, planned, strict=True):
+        events.append(
+            AuditEvent(
+                actor=user,
+                actor_username=user.get_username(),
+                action=AuditEvent.Action.ADJUDICATE,
+                object_type="span",
+                object_id=span.pk,
+                object_repr=str(span)[:200],
+                article_id=article.pk,
+                after={
+                    **span.snapshot(),
+                    "provenance": {
+                        "decision": entry.how,
+                        "annotators": entry.annotators,
+                        "versions": entry.version_ids,
+                    },
+                },
+                created_at=now,
+            )
+        )
+    for span in versions:
+        before = span.snapshot()
+        span.status = Span.Status.SUPERSEDED
+        span.version += 1
+        span.updated_at = now
+        events.append(
+            AuditEvent(
+                actor=user,
+                actor_username=user.get_username(),
+                action=AuditEvent.Action.SUPERSEDE,
+                object_type="span",
+                object_id=span.pk,
+                object_repr=str(span)[:200],
+                article_id=article.pk,
+                before=before,
+                after=span.snapshot(),
+                created_at=now,
+            )
+        )
+    # The versions are locked, so a plain bulk update cannot lose an edit.
+    Span.objects.bulk_update(versions, ["status", "version", "updated_at"])
+    # The annotators' suggestions nobody took up end with the round: nothing
+    # is added to a version once it is superseded.
+    Span.objects.filter(article=article, blind=True).suggested().delete()
+    article.adjudicated_by = user
+    article.adjudicated_at = now
+    article.save(update_fields=["adjudicated_by", "adjudicated_at", "updated_at"])
+    kept_from = Counter(name for entry in planned for name in entry.annotators)
+    events.append(
+        AuditEvent(
+            actor=user,
+            actor_username=user.get_username(),
+            action=AuditEvent.Action.ADJUDICATE,
+            object_type="article",
+            object_id=article.pk,
+            object_repr=str(article)[:200],
+            article_id=article.pk,
+            after={
+                "annotators": proposal.annotators,
+                "spans": len(created),
+                "merged": sum(1 for entry in planned if entry.how == "merged"),
+                "edited": sum(1 for entry in planned if entry.how == "edited"),
+                "kept_from": dict(sorted(kept_from.items())),
+                "superseded": len(versions),
+                "versions_digest": proposal.state,
+            },
+            created_at=now,
+        )
+    )
+    AuditEvent.objects.bulk_create(events)
+    return created

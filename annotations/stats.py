@@ -1,5 +1,6 @@
 """Figures for the reviewer dashboard: a handful of aggregate queries, no loops over rows."""
 
+from collections import Counter
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
@@ -45,9 +46,15 @@ def _rates(spans, field: str) -> list[Rate]:
     ]
 
 
+def _reviewed_spans():
+    # The versions of blind articles go through adjudication, not review.
+    # Suggestions are made for someone, not by them.
+    return Span.objects.alive().filter(blind=False).accepted()
+
+
 def by_label(spans=None) -> list[Rate]:
     """Counts per label and status, every label listed (zeros included)."""
-    spans = Span.objects.alive().accepted() if spans is None else spans
+    spans = _reviewed_spans() if spans is None else spans
     found = {rate.name: rate for rate in _rates(spans, "label__slug")}
     return [
         found.get(slug, Rate(slug, 0, 0, 0))
@@ -56,8 +63,7 @@ def by_label(spans=None) -> list[Rate]:
 
 
 def by_annotator(spans=None) -> list[Rate]:
-    # Suggestions are made for someone, not by them.
-    spans = Span.objects.alive().accepted() if spans is None else spans
+    spans = _reviewed_spans() if spans is None else spans
     return _rates(spans, "created_by__username")
 
 
@@ -130,7 +136,7 @@ def oldest_pending_age(now=None) -> timedelta | None:
     # ORDER BY … LIMIT 1 walks the (status, created_at) index and stops at the
     # first live span; MIN() over the join would read every pending span.
     oldest = (
-        Span.objects.alive()
+        _reviewed_spans()
         .pending()
         .order_by("created_at")
         .values_list("created_at", flat=True)
@@ -150,7 +156,11 @@ def throughput(
     rows = (
         AuditEvent.objects.filter(
             object_type="span",
-            action__in=[AuditEvent.Action.APPROVE, AuditEvent.Action.REJECT],
+            action__in=[
+                AuditEvent.Action.APPROVE,
+                AuditEvent.Action.REJECT,
+                AuditEvent.Action.ADJUDICATE,
+            ],
             # A bound on the column, which its index serves, not on its date.
             created_at__gte=timezone.make_aware(datetime.combine(first, time.min)),
         )
@@ -158,7 +168,13 @@ def throughput(
         .values("day", "action")
         .annotate(n=Count("pk"))
     )
-    counts = {(row["day"], row["action"]): row["n"] for row in rows}
+    counts = Counter()
+    for row in rows:
+        # An adjudicated span is approved by the adjudicator.
+        action = row["action"]
+        if action == AuditEvent.Action.ADJUDICATE:
+            action = AuditEvent.Action.APPROVE
+        counts[(row["day"], action)] += row["n"]
     return [
         (
             day,

@@ -17,7 +17,6 @@ from django.utils.translation import gettext as _
 _NEWLINES = re.compile(r"\r\n?")
 # Code points PostgreSQL cannot store in text, or that no editor means to type.
 _FORBIDDEN = re.compile(r"[\x00\ud800-\udfff]")
-FORBIDDEN = _FORBIDDEN
 
 
 def decode_utf8(data: bytes) -> str:
@@ -46,19 +45,27 @@ def canonicalize(raw: str | bytes) -> str:
     trimmed at both ends. Refuse NUL characters and unpaired surrogates.
     """
     text = decode_utf8(raw) if isinstance(raw, bytes) else raw
-    match = _FORBIDDEN.search(text)
-    if match:
-        raise ValidationError(
-            _(
-                "The text contains the character U+%(code)04X at position %(pos)d, "
-                "which cannot be stored. Remove it and try again."
-            )
-            % {"code": ord(match.group()), "pos": match.start()},
-            code="invalid_character",
-        )
+    check_storable(text, name=_("The text"))
     text = _NEWLINES.sub("\n", text)
     text = unicodedata.normalize("NFC", text)
     return text.strip()
+
+
+def check_storable(value: str, *, name: str) -> None:
+    """Refuse NUL characters and unpaired surrogates, which no database stores.
+
+    ``name`` says what ``value`` is (a field's name, "The text") in the message.
+    """
+    match = _FORBIDDEN.search(value)
+    if match:
+        raise ValidationError(
+            _(
+                "%(name)s contains the character U+%(code)04X at position %(pos)d, "
+                "which cannot be stored. Remove it and try again."
+            )
+            % {"name": name, "code": ord(match.group()), "pos": match.start()},
+            code="invalid_character",
+        )
 
 
 def sha256_hex(text: str) -> str:

@@ -1,12 +1,13 @@
 from django.urls import path
 
-from . import views
+from . import double_views, views
 
 app_name = "annotations"
 
 urlpatterns = [
     # Articles
     path("", views.article_list, name="article_list"),
+    path("labels.css", views.label_styles, name="label_styles"),
     path("articles/new/", views.article_new, name="article_new"),
     path("articles/<int:pk>/", views.article_detail, name="article_detail"),
     # Spans of an article
@@ -78,6 +79,19 @@ urlpatterns = [
     ),
     path("stats/", views.review_stats, name="review_stats"),
     path("keys/", views.keys_help, name="keys"),
+    # Double annotation
+    path("articles/assign/", double_views.articles_assign, name="articles_assign"),
+    path(
+        "articles/<int:pk>/adjudicate/",
+        double_views.article_adjudicate,
+        name="article_adjudicate",
+    ),
+    path(
+        "articles/<int:pk>/feedback/",
+        double_views.article_feedback,
+        name="article_feedback",
+    ),
+    path("agreement/", double_views.agreement_page, name="agreement"),
     # History
     path("articles/<int:pk>/history/", views.article_history, name="article_history"),
     path("spans/<int:span_pk>/history/", views.span_history, name="span_history"),

@@ -6,8 +6,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required, login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Q
-from django.http import Http404, QueryDict
+from django.http import Http404, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -25,11 +24,13 @@ from django_htmx.http import HttpResponseClientRedirect, reswap, retarget
 from . import (
     charts,
     datasets,
+    double_views,
     exports,
     filters,
     forms,
     furniture,
     history,
+    label_colours,
     permissions,
     services,
     stats,
@@ -45,6 +46,7 @@ from .models import (
     Dataset,
     Label,
     Span,
+    attach_co_annotators,
 )
 
 ARTICLES_PER_PAGE = 25
@@ -57,8 +59,8 @@ class SpanRow:
     """A span as the annotate page shows it, read as plain values.
 
     Building 1,000 model instances costs ten times the query; the page only
-    reads these fields (and ``permissions.can`` only ``created_by_id`` and
-    ``status``).
+    reads these fields (and ``permissions.can`` only ``created_by_id``,
+    ``status`` and ``blind``).
     """
 
     FIELDS = (
@@ -74,6 +76,7 @@ class SpanRow:
         "version",
         "origin",
         "score",
+        "blind",
         "created_by_id",
         "username",
         "reviewer",
@@ -129,6 +132,22 @@ def _url_pattern(name: str) -> str:
     return reverse(name, args=[0]).replace("/0/", "/{}/")
 
 
+# Label colours
+
+
+@require_GET
+@login_required
+def label_styles(request):
+    """Serve each label's colour as CSS (no inline style: the CSP forbids it)."""
+    labels = list(Label.objects.all())
+    response = HttpResponse(label_colours.stylesheet(labels), content_type="text/css")
+    if request.GET.get("v") == label_colours.version(labels):
+        response["Cache-Control"] = "private, max-age=31536000, immutable"
+    else:
+        response["Cache-Control"] = "private, no-cache"
+    return response
+
+
 # Article list
 
 
@@ -156,6 +175,7 @@ def article_list(request):
         .with_work_status(spans=spans)
         .defer("text")
         .select_related("uploaded_by")
+        .prefetch_related(double_views.assignments_prefetch())
         .in_bulk()
     )
     page.object_list = [rows[pk] for pk in page.object_list]
@@ -165,6 +185,7 @@ def article_list(request):
         "is_filtered": any(request.GET.get(name) for name in found.filters),
         # Consumers are told of approved spans only.
         "sees_undecided": permissions.can(user, "read_undecided"),
+        **double_views.list_context(request),
     }
     template_name = "annotations/article_list.html"
     if _wants_fragment(request):
@@ -313,10 +334,12 @@ def _workspace(
     spans = [
         SpanRow(values)
         for values in Span.objects.visible_to(user)
+        .current()
         .filter(article=article)
         .order_by("start", "-end", "label_id", "pk")
         .values_list(*SpanRow.QUERY_FIELDS)
     ]
+    attach_co_annotators(spans)
     groups = {label.pk: [] for label in labels}
     counts = {status: 0 for status in Span.Status.values}
     suggested = {label.pk: 0 for label in labels}
@@ -330,6 +353,7 @@ def _workspace(
     context = {
         "article": article,
         "labels": labels,
+        "label_styles_url": label_colours.stylesheet_url(labels),
         "spans": spans,
         # The panel counts people's spans and, beside them, the suggestions.
         "groups": [
@@ -381,6 +405,7 @@ def _workspace(
         # One reverse per page; each row fills in its id.
         "history_url": _url_pattern("annotations:span_history"),
         "may_review": permissions.can(user, "review_span"),
+        "blind": double_views.blind_context(user, article, spans),
         "ui": {
             "show": _("Show in the text"),
             "source": _("source:"),
@@ -433,7 +458,7 @@ def _prepare_rows(request, context, rows):
         span.excerpt = text_utils.excerpt(span.text, 140)
         span.status_label = statuses[span.status]
         span.is_suggestion = span.status == Span.Status.SUGGESTED
-        span.details = span.username
+        span.details = history.annotated_by(span.username, span.co_annotator_names)
         if span.is_suggestion:
             # Made for someone by the suggesters: say by which, and how sure.
             span.details = " · ".join(
@@ -866,6 +891,7 @@ def _prepare_review_rows(user, rows) -> None:
     """
     if not rows:
         return
+    attach_co_annotators(rows)
     articles = (
         Article.objects.filter(pk__in={row.article_id for row in rows})
         .only("title", "language", "text")
@@ -895,6 +921,9 @@ def _prepare_review_rows(user, rows) -> None:
             permissions.explain(user, "review_span", row)
             if row.status == Span.Status.PENDING
             else None
+        )
+        row.annotated_by = history.annotated_by(
+            row.created_by.get_username(), row.co_annotator_names
         )
 
 
@@ -955,6 +984,7 @@ def review_queue(request):
     context = {
         "filter": found,
         "labels": labels,
+        "label_styles_url": label_colours.stylesheet_url(labels),
         "rows": rows,
         **counted,
         "is_filtered": any(request.GET.get(name) for name in found.FILTERS),
@@ -1059,7 +1089,12 @@ def _review_in_queue(request, span_pk, *, reject: bool):
         )
         return render(request, "annotations/review_queue.html#row-decided", context)
     # Without htmx a refused decision shows the row alone, still at 200.
-    context.update(rows=[row], single=True, labels=[row.label])
+    context.update(
+        rows=[row],
+        single=True,
+        labels=[row.label],
+        label_styles_url=label_colours.stylesheet_url(Label.objects.all()),
+    )
     return render(request, "annotations/review_queue.html", context)
 
 
@@ -1153,9 +1188,17 @@ def span_history(request, span_pk):
         ),
         pk=span_pk,
     )
-    events = AuditEvent.objects.for_object(span)
+    events = AuditEvent.objects.visible_to(request.user).for_object(span)
+    # Consumers read the approval alone, not who reshaped the span before it.
+    attach_co_annotators([span])
+    co_annotators = (
+        [] if permissions.sees_approved_only(request.user) else span.co_annotator_names
+    )
     context = {
         "span": span,
+        "annotated_by": history.annotated_by(
+            span.created_by.get_username(), co_annotators
+        ),
         "article": span.article,
         "entries": history.entries(request.user, events),
     }
@@ -1169,15 +1212,7 @@ def span_history(request, span_pk):
 @login_required
 def article_history(request, pk):
     article = _get_article(request, pk)
-    events = AuditEvent.objects.filter(article_id=article.pk)
-    if not permissions.can(request.user, "read_undecided"):
-        # Consumers never learn of spans that were not approved, nor of deleted
-        # ones, nor of suggestions.
-        visible = Span.objects.visible_to(request.user).filter(article=article)
-        events = events.filter(
-            Q(object_type="article") & ~Q(action=AuditEvent.Action.SUGGEST)
-            | Q(object_type="span", object_id__in=visible.values("pk"))
-        )
+    events = AuditEvent.objects.visible_to(request.user).filter(article_id=article.pk)
     live_spans = set(
         Span.objects.visible_to(request.user)
         .filter(article=article)
@@ -1239,6 +1274,7 @@ def review_stats(request):
     oldest = stats.oldest_pending_age(now=now)
     context = {
         "labels": list(labels.values()),
+        "label_styles_url": label_colours.stylesheet_url(labels.values()),
         "by_label": by_label,
         "by_annotator": by_annotator,
         "by_origin": by_origin,

@@ -4,7 +4,7 @@ from django.urls import include, path
 from django.utils import timezone
 from django.views.decorators.http import last_modified
 from django.views.i18n import JavaScriptCatalog
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from annotations import api
 
@@ -27,12 +27,17 @@ urlpatterns = [
     path("accounts/", include("django.contrib.auth.urls")),
     # API v1
     path("api/v1/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    # The split view serves Swagger UI's set-up script as a file (?script), so
+    # the page needs no inline script under the Content-Security-Policy.
     path(
         "api/v1/docs/",
-        SpectacularSwaggerView.as_view(url_name="api-schema"),
+        SpectacularSwaggerSplitView.as_view(
+            url_name="api-schema", template_name="annotations/api_docs.html"
+        ),
         name="api-docs",
     ),
     path("api/v1/export/", api.ExportView.as_view(), name="api-export"),
+    path("api/v1/agreement/", api.AgreementView.as_view(), name="api-agreement"),
     path("api/v1/", include(api.router.urls)),
     path("", include("annotations.urls")),
 ]

@@ -150,8 +150,9 @@ def test_it_lists_with_a_constant_number_of_queries(
     for article in ArticleFactory.create_batch(n, uploaded_by=alice):
         SpanFactory(article=article, label=labels["quote"])
     client = as_user(alice)
-    # roles, count, page (span counts are annotated in the same query)
-    with django_assert_num_queries(3):
+    # roles, count, page (span counts are annotated in the same query), the
+    # assigned annotators
+    with django_assert_num_queries(4):
         response = client.get(URL, {"page_size": 200})
     assert len(response.json()["results"]) == n
 
@@ -303,3 +304,18 @@ def test_it_refuses_an_oversized_upload(as_user, alice, settings):
     response = as_user(alice).post(URL, {"file": upload}, format="multipart")
     assert response.status_code == 400
     assert "file" in response.json()["error"]["fields"]
+
+
+def test_it_refuses_read_only_fields_in_an_edit(as_user, alice, article):
+    response = as_user(alice).patch(
+        detail(article),
+        {"title": "Nouveau", "uploaded_by": "bob", "text_sha256": "0" * 64, "x": 1},
+        format="json",
+    )
+    assert response.status_code == 400
+    fields = response.json()["error"]["fields"]
+    assert set(fields) == {"uploaded_by", "text_sha256", "x"}
+    assert "set by the server" in fields["uploaded_by"][0]
+    assert "Unknown field" in fields["x"][0]
+    article.refresh_from_db()
+    assert article.title != "Nouveau"

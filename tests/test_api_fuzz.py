@@ -59,6 +59,20 @@ def api_schema(db, settings, alice, rita, labels):
 
 schema = schemathesis.pytest.from_fixture("api_schema")
 
+
+@schemathesis.serializer("application/x-ndjson")
+def _ndjson(ctx, value):
+    """Send a jsonl import body: bytes and text as they are, else one JSON line a
+    value (the schema types it as a string, so generated bodies are text).
+    """
+    if isinstance(value, bytes):
+        return value
+    if isinstance(value, str):
+        return value.encode("utf-8", "surrogatepass")
+    lines = value if isinstance(value, list) else [value]
+    return "".join(json.dumps(line) + "\n" for line in lines).encode()
+
+
 # Our own rules refuse some schema-valid input (offsets past the text, a stale
 # version), so a 400/409 there is right. DRF accepts 0 for a string field as
 # "0" and treats an empty filter as absent, by design. What must hold: no 5xx,
@@ -102,3 +116,108 @@ def test_it_survives_an_editor(case):
 )
 def test_it_survives_a_reviewer(case):
     _call(case, "rita")
+
+
+# Inputs that once answered 500, replayed every run through the same checks.
+DEEP = b"[" * 100_000 + b"]" * 100_000
+DEEP_OBJECT = (
+    b'{"name": "deep", "filters": ' + b'{"a": ' * 100_000 + b"1" + b"}" * 100_001
+)
+FAR_OFFSET = "9999-12-31T23:59:59-23:59"
+
+
+def _json(value) -> bytes:
+    # Lone surrogates travel as \ud800 escapes, as any JSON encoder writes them.
+    return json.dumps(value).encode()
+
+
+def _article(**fields):
+    return {"title": "Titre", "text": "Un texte court.", "language": "fr", **fields}
+
+
+def _line(**fields):
+    return {**_article(**fields), "spans": [{"start": 0, "end": 2, "label": "quote"}]}
+
+
+EXPLICIT = {
+    "nul in a title, bulk create": (
+        "POST",
+        "/api/v1/articles/",
+        {"body": _json([_article(title="Ti\x00tre")])},
+    ),
+    "lone surrogate in an outlet, bulk create": (
+        "POST",
+        "/api/v1/articles/",
+        {"body": _json([_article(outlet="Le \ud800 Jour")])},
+    ),
+    "nul in a byline, import": (
+        "POST",
+        "/api/v1/articles/",
+        {"body": _json([_line(byline="Zo\x00é")])},
+    ),
+    "lone surrogate in a title, import": (
+        "POST",
+        "/api/v1/articles/",
+        {"body": _json([_line(title="\udfff")])},
+    ),
+    "nul in a title, ndjson import": (
+        "POST",
+        "/api/v1/articles/",
+        {
+            "body": _json(_line(title="A\x00")) + b"\n",
+            "media_type": "application/x-ndjson",
+        },
+    ),
+    "since beyond UTC's range, export": (
+        "GET",
+        "/api/v1/export/",
+        {"query": {"since": FAR_OFFSET}},
+    ),
+    "since beyond UTC's range, dataset filters": (
+        "POST",
+        "/api/v1/datasets/",
+        {"body": _json({"name": "far", "filters": {"since": FAR_OFFSET}})},
+    ),
+    "created_after beyond UTC's range": (
+        "GET",
+        "/api/v1/articles/",
+        {"query": {"created_after": FAR_OFFSET}},
+    ),
+    "JSON nested 100,000 deep, article create": (
+        "POST",
+        "/api/v1/articles/",
+        {"body": DEEP},
+    ),
+    "JSON nested 100,000 deep, dataset filters": (
+        "POST",
+        "/api/v1/datasets/",
+        {"body": DEEP_OBJECT},
+    ),
+    "JSON nested 100,000 deep, span edit": (
+        "PATCH",
+        "/api/v1/spans/{id}/",
+        {"body": DEEP},
+    ),
+    "JSON nested 100,000 deep, ndjson import": (
+        "POST",
+        "/api/v1/articles/",
+        {"body": DEEP + b"\n", "media_type": "application/x-ndjson"},
+    ),
+}
+
+
+@pytest.mark.parametrize("name", EXPLICIT)
+def test_it_answers_4xx_to_input_that_once_failed(api_schema, name):
+    method, path, data = EXPLICIT[name]
+    data = {"media_type": "application/json", **data} if "body" in data else data
+    operation = api_schema[path][method]
+    case = operation.Case(
+        path_parameters={"id": KNOWN["span"]} if "{id}" in path else None, **data
+    )
+    response = case.call_and_validate(
+        headers={"Authorization": f"Token {KNOWN['alice']}"},
+        excluded_checks=EXCLUDED,
+    )
+    assert 400 <= response.status_code < 500, response.text
+    error = response.json()["error"]
+    assert error["code"] and error["message"]

@@ -77,7 +77,8 @@ def test_it_reads_an_article_and_its_spans_in_constant_queries(
     for i in range(n):
         SpanFactory(article=article, start=i, end=i + 2, label=labels["claim"])
     client = as_user(alice)
-    with django_assert_num_queries(3):
+    # article, its assigned annotators, spans
+    with django_assert_num_queries(4):
         response = client.get(url(article))
     assert len(response.json()["spans"]) == n
 

@@ -357,3 +357,76 @@ def test_it_refuses_an_editor_deleting_an_approved_span(
     response = as_user(alice).delete(detail(span))
     assert response.status_code == 403
     assert "only an admin" in response.json()["error"]["message"]
+
+
+def test_it_refuses_read_only_fields_in_an_edit(as_user, alice, bob, story, labels):
+    span = services.span_create(
+        user=alice, article=story, label=labels["entity"], start=15, end=18
+    )
+    other = ArticleFactory(uploaded_by=alice, text=TEXT)
+    response = as_user(alice).patch(
+        detail(span),
+        {
+            "article": other.pk,
+            "status": "approved",
+            "created_by": "bob",
+            "entity_type": "PER",
+        },
+        format="json",
+    )
+    assert response.status_code == 400
+    error = response.json()["error"]
+    assert set(error["fields"]) == {"article", "status", "created_by"}
+    assert "set by the server" in error["fields"]["status"][0]
+    span.refresh_from_db()
+    assert (span.article_id, span.status, span.entity_type) == (
+        story.pk,
+        "pending",
+        None,
+    )
+    assert span.version == 1
+
+
+def test_it_refuses_an_unknown_field_in_an_edit(as_user, alice, story, labels):
+    span = services.span_create(
+        user=alice, article=story, label=labels["entity"], start=15, end=18
+    )
+    response = as_user(alice).patch(detail(span), {"colour": "red"}, format="json")
+    assert response.status_code == 400
+    message = response.json()["error"]["fields"]["colour"][0]
+    assert message.startswith("Unknown field; the fields you may send are label,")
+
+
+@pytest.mark.parametrize("value", ["16", 16.0, 16.5, True])
+def test_it_refuses_offsets_that_are_not_json_whole_numbers(
+    as_user, alice, story, labels, value
+):
+    span = services.span_create(
+        user=alice, article=story, label=labels["entity"], start=15, end=18
+    )
+    response = as_user(alice).patch(
+        detail(span), {"start": value, "end": "18"}, format="json"
+    )
+    assert response.status_code == 400
+    fields = response.json()["error"]["fields"]
+    assert set(fields) == {"start", "end"}
+    assert fields["end"] == [
+        "Send a whole number (a JSON number such as 12), not '18'."
+    ]
+    span.refresh_from_db()
+    assert (span.start, span.version) == (15, 1)
+
+
+def test_it_refuses_a_status_on_creation(as_user, alice, story):
+    response = as_user(alice).post(
+        URL, new_span(story, "Zoé", status="approved"), format="json"
+    )
+    assert response.status_code == 400
+    assert "status" in response.json()["error"]["fields"]
+    assert not Span.objects.exists()
+
+
+def test_it_takes_spans_as_json_only(as_user, alice, story):
+    response = as_user(alice).post(URL, new_span(story, "Zoé"), format="multipart")
+    assert response.status_code == 415
+    assert not Span.objects.exists()

@@ -148,3 +148,10 @@ def test_the_command_sets_an_expiry(capsys, alice):
     call_command("create_api_token", "alice", "--expires-in-days", "7")
     token = ApiToken.objects.get()
     assert timedelta(days=6) < token.expires_at - timezone.now() <= timedelta(days=7)
+
+
+@pytest.mark.parametrize("days", ["3000000", "1000000000"])
+def test_the_command_refuses_an_expiry_past_the_year_9999(alice, days):
+    with pytest.raises(CommandError, match="reaches past the year 9999"):
+        call_command("create_api_token", "alice", "--expires-in-days", days)
+    assert not ApiToken.objects.exists()

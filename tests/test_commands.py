@@ -57,7 +57,11 @@ def test_it_seeds_users_who_can_log_in_with_the_printed_password(
         for line in out.splitlines()
         if line.startswith("User ")
     )
-    assert client.login(username="editor", password=passwords["editor"]) is True
+    response = client.post(
+        "/accounts/login/", {"username": "editor", "password": passwords["editor"]}
+    )
+    assert response.status_code == 302
+    assert client.get("/").context["user"].get_username() == "editor"
     assert permissions.can(User.objects.get(username="editor"), "add_span") is True
     assert permissions.can(User.objects.get(username="reviewer"), "review_span") is True
     assert permissions.is_admin(User.objects.get(username="admin")) is True
@@ -115,6 +119,38 @@ def test_it_refuses_an_existing_name(alice):
         call_command(
             "createuser", "alice", "--role", "editor", "--password", "S3cure-pass"
         )
+
+
+@pytest.mark.parametrize(
+    ("username", "message"),
+    [
+        ("zoé dupont", "Enter a valid username"),
+        ("zoe<script>", "Enter a valid username"),
+        ("z" * 151, "at most 150 characters"),
+        ("", "This field is required"),
+    ],
+)
+def test_it_refuses_a_username_the_admin_form_refuses(seeded, username, message):
+    with pytest.raises(CommandError, match=f"Username refused: .*{message}"):
+        call_command(
+            "createuser", username, "--role", "editor", "--password", "S3cure-pass"
+        )
+    assert User.objects.count() == 0
+
+
+def test_it_refuses_a_name_that_differs_only_in_case(alice):
+    # As the admin form does: "Alice" and "alice" would be two people to a reader.
+    with pytest.raises(CommandError, match="Username refused: .*already exists"):
+        call_command(
+            "createuser", "Alice", "--role", "editor", "--password", "S3cure-pass"
+        )
+    assert not User.objects.filter(username="Alice").exists()
+
+
+def test_it_refuses_a_taken_name_before_asking_for_a_password(alice):
+    # No --password and no terminal: the name is refused before any prompt.
+    with pytest.raises(CommandError, match="Username refused: .*already exists"):
+        call_command("createuser", "ALICE", "--role", "editor")
 
 
 def test_it_records_the_new_user_and_roles_in_the_audit_trail(seeded):

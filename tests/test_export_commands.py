@@ -191,3 +191,29 @@ def test_it_says_when_the_file_cannot_be_read(tmp_path, alice):
 def test_it_needs_a_user_when_there_is_no_superuser(tmp_path, alice):
     with pytest.raises(CommandError, match="--user"):
         call_command("import_articles", write_lines(tmp_path, GOOD))
+
+
+def test_it_refuses_characters_no_database_stores(tmp_path, alice, labels):
+    good = json.loads(GOOD)
+    lines = [
+        json.dumps(good | {"title": "Bonne\x00 nouvelle"}),
+        json.dumps(good | {"outlet": "Le \ud800 Jour"}),
+        json.dumps(good | {"byline": "\udfff"}),
+        "[" * 100_000 + "]" * 100_000,
+    ]
+    err = io.StringIO()
+    with pytest.raises(CommandError, match=r"4 lines refused \(lines 1, 2, 3, 4\)"):
+        call_command(
+            "import_articles",
+            write_lines(tmp_path, *lines),
+            "--user",
+            "alice",
+            stdout=io.StringIO(),
+            stderr=err,
+        )
+    report = err.getvalue()
+    assert "line 1: title contains the character U+0000 at position 5, which" in report
+    assert "line 2: outlet contains the character U+D800 at position 3, which" in report
+    assert "line 3: byline contains the character U+DFFF at position 0, which" in report
+    assert "line 4: The JSON is nested more than 32 levels deep" in report
+    assert Article.objects.count() == 0

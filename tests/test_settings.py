@@ -52,3 +52,33 @@ def test_it_passes_the_deployment_checks_in_production():
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "WARNING" not in result.stdout + result.stderr
+
+
+def _scheme_seen(**env):
+    """Return the status of a GET sent with ``X-Forwarded-Proto: https``."""
+    code = (
+        "from django.test import Client; "
+        "print(Client().get('/accounts/login/', "
+        "headers={'X-Forwarded-Proto': 'https'}).status_code)"
+    )
+    result = run_manage(
+        "shell",
+        "-c",
+        code,
+        DEBUG="0",
+        SECRET_KEY="a-long-random-production-secret-" + "x7Qp2Lm9" * 6,
+        ALLOWED_HOSTS="testserver",
+        **env,
+    )
+    assert result.returncode == 0, result.stderr
+    return int(result.stdout.strip().splitlines()[-1])
+
+
+def test_it_ignores_x_forwarded_proto_unless_told_a_proxy_sets_it():
+    # Not trusted: the plain-http request is redirected to https.
+    assert _scheme_seen() == 301
+    assert _scheme_seen(PROXY_SETS_X_FORWARDED_PROTO="0") == 301
+
+
+def test_it_trusts_x_forwarded_proto_when_a_proxy_sets_it():
+    assert _scheme_seen(PROXY_SETS_X_FORWARDED_PROTO="1") == 200

@@ -155,6 +155,22 @@ def test_it_rejects_get_on_revoke_and_create(client, alice):
     assert client.get(CREATE).status_code == 405
 
 
+def test_it_refuses_a_date_past_the_last_one_stored(client, alice):
+    client.force_login(alice)
+    response = client.post(
+        CREATE, {"name": "forever", "scope": "read", "expires_on": "9999-12-31"}
+    )
+    assert response.status_code == 200
+    assert "Choose an earlier date: 9999-12-31 is beyond" in response.content.decode()
+    assert not ApiToken.objects.exists()
+
+
+def test_it_accepts_the_last_day_that_fits(client, alice):
+    client.force_login(alice)
+    client.post(CREATE, {"name": "long", "scope": "read", "expires_on": "9999-12-30"})
+    assert ApiToken.objects.get().expires_at.year == 9999
+
+
 def test_it_lets_only_the_owner_revoke_a_token_in_the_service(alice, bob):
     token, _key = services.api_token_create(user=alice, name="nightly")
     with pytest.raises(PermissionDenied):

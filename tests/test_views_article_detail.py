@@ -260,11 +260,11 @@ def test_it_renders_with_a_constant_number_of_queries(
             )
 
     add_spans(5, 0)
-    # session, user, groups, article, labels, spans
-    with django_assert_num_queries(6):
+    # session, user, groups, article, labels, spans, co-annotators
+    with django_assert_num_queries(7):
         assert client.get(url(article)).status_code == 200
     add_spans(100, 10)
-    with django_assert_num_queries(6):
+    with django_assert_num_queries(7):
         assert client.get(url(article)).status_code == 200
 
 
@@ -435,6 +435,6 @@ def test_it_renders_reviewers_with_a_constant_number_of_queries(
             )
             for i in range(count)
         )
-        # session, user, groups, article, labels, spans
-        with django_assert_num_queries(6):
+        # session, user, groups, article, labels, spans, co-annotators
+        with django_assert_num_queries(7):
             assert client.get(url(article)).status_code == 200

@@ -294,8 +294,9 @@ def test_it_runs_a_constant_number_of_queries(
         for n in range(size - 2)
     )
     client.force_login(rita)
-    # session, user, groups, labels, annotators, languages, count, rows, texts
-    with django_assert_num_queries(9):
+    # session, user, groups, labels, annotators, languages, count, rows,
+    # co-annotators, texts
+    with django_assert_num_queries(10):
         response = client.get(URL)
     assert len(response.context["rows"]) == min(size, views.REVIEW_PAGE_SIZE)
     assert response.context["count"] == size
@@ -308,5 +309,5 @@ def test_it_runs_a_constant_number_of_queries(
         "article": articles[1].pk,
         "after": after,
     }
-    with django_assert_num_queries(10):
+    with django_assert_num_queries(11):
         assert client.get(URL, params).status_code == 200

@@ -93,11 +93,13 @@ class _OpeningTags:
         key = (span.pk, continued)
         tag = self.tags.get(key)
         if tag is None:
+            # In a blind article a reviewer sees each annotator in a colour.
+            slot = getattr(span, "annotator_slot", None)
             escaped = self.escaped
             tag = self.tags[key] = format_html(
                 '<mark class="hl{}" data-span-id="{}" data-label="{}" '
                 'data-status="{}" title="{}" data-from="{}" data-to="{}" '
-                'data-version="{}"{}>',
+                'data-version="{}"{}{}>',
                 _CONTINUED if continued else _NOTHING,
                 int(span.pk),
                 escaped[span.label.slug],
@@ -107,6 +109,7 @@ class _OpeningTags:
                 escaped[int(span.end)],
                 escaped[int(span.version)],
                 self.suggestion(span),
+                format_html(' data-annotator="{}"', int(slot)) if slot else _NOTHING,
             )
         return tag
 

@@ -28,7 +28,7 @@ def test_it_filters_without_reloading_and_the_back_button_restores(page, alice):
 
     page.fill("input[name=search]", "ferry")
     page.wait_for_function(
-        "document.querySelectorAll('#article-results tbody tr').length === 1"
+        "() => document.querySelectorAll('#article-results tbody tr').length === 1"
     )
     assert page.locator("#article-results").inner_text().count("Harbour ferry") == 1
     page.wait_for_url(re.compile(r"search=ferry"))
@@ -38,13 +38,13 @@ def test_it_filters_without_reloading_and_the_back_button_restores(page, alice):
     page.select_option("select[name=language]", "fr")
     page.wait_for_url(re.compile(r"language=fr"))
     page.wait_for_function(
-        "document.querySelectorAll('#article-results tbody tr').length === 2"
+        "() => document.querySelectorAll('#article-results tbody tr').length === 2"
     )
 
     page.go_back()
     page.wait_for_url(re.compile(r"search=ferry"))
     page.wait_for_function(
-        "document.querySelectorAll('#article-results tbody tr').length === 1"
+        "() => document.querySelectorAll('#article-results tbody tr').length === 1"
     )
     assert page.input_value("input[name=search]") == "ferry"
 

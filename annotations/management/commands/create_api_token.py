@@ -32,7 +32,13 @@ class Command(BaseCommand):
         if expires_in_days is not None:
             if expires_in_days < 1:
                 raise CommandError("--expires-in-days must be 1 or more.")
-            expires_at = timezone.now() + timedelta(days=expires_in_days)
+            try:
+                expires_at = timezone.now() + timedelta(days=expires_in_days)
+            except OverflowError:
+                raise CommandError(
+                    f"--expires-in-days {expires_in_days} reaches past the year "
+                    "9999; give fewer days."
+                ) from None
         try:
             token, key = services.api_token_create(
                 user=user, name=name, scope=scope, expires_at=expires_at

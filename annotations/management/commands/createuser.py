@@ -1,7 +1,6 @@
 import getpass
 import sys
 
-from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
@@ -27,20 +26,16 @@ class Command(BaseCommand):
         parser.add_argument("--email", default="")
 
     def handle(self, *args, username, role, password, email, **options):
-        if get_user_model().objects.filter(username=username).exists():
-            raise CommandError(f"A user named {username!r} already exists.")
-        if password is None:
-            password = self._prompt_password()
         try:
+            if password is None:
+                # Before asking for a password nobody could use.
+                services.user_check_username(username=username)
+                password = self._prompt_password()
             services.user_create(
                 username=username, roles=role, password=password, email=email
             )
         except ValidationError as exc:
-            if "password" in exc.message_dict:
-                message = "Password refused: " + " ".join(exc.messages)
-            else:
-                message = " ".join(exc.messages)
-            raise CommandError(message) from None
+            raise CommandError(_refusal(exc)) from None
         self.stdout.write(f"Created {username} with role {', '.join(role)}.")
 
     def _prompt_password(self):
@@ -50,3 +45,12 @@ class Command(BaseCommand):
         if first != getpass.getpass("Password (again): "):
             raise CommandError("The two passwords differ.")
         return first
+
+
+def _refusal(error: ValidationError) -> str:
+    problems = error.message_dict
+    if "username" in problems:
+        return "Username refused: " + " ".join(problems["username"])
+    if "password" in problems:
+        return "Password refused: " + " ".join(problems["password"])
+    return " ".join(error.messages)

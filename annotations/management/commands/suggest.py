@@ -1,5 +1,5 @@
 import multiprocessing
-from collections import Counter, deque
+from collections import Counter, defaultdict, deque
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -8,7 +8,7 @@ from django.db import connections
 from tqdm import tqdm
 
 from annotations import permissions, services
-from annotations.models import Article
+from annotations.models import Article, Assignment
 from annotations.suggest import pipeline, suggest_texts
 from annotations.suggest.base import is_english
 
@@ -85,6 +85,13 @@ class Command(BaseCommand):
                 "No such article (or deleted): " + ", ".join(map(str, missing))
             )
         ids = [pk for pk, _language in found]
+        # In a blind article suggestions are each assigned annotator's own:
+        # they are stored once for each, in their name.
+        owners = defaultdict(list)
+        for assignment in Assignment.objects.filter(
+            article__in=articles.in_blind_round()
+        ).select_related("annotator"):
+            owners[assignment.article_id].append(assignment.annotator)
         gazetteer = services.suggestion_gazetteer()
         totals = Counter()
         failures = []
@@ -94,27 +101,30 @@ class Command(BaseCommand):
         )
         with bar:
             for pk, sha256, suggestions in results:
-                try:
-                    # The service locks and reads the article itself.
-                    run = services.suggestions_store(
-                        article=Article(pk=pk),
-                        user=user,
-                        found=suggestions,
-                        text_sha256=sha256,
-                    )
-                except (PermissionDenied, ValidationError) as exc:
-                    messages = getattr(exc, "messages", None) or [str(exc)]
-                    failures.append(f"article {pk}: {' '.join(messages)}")
-                else:
-                    totals.update(
-                        articles=1,
-                        suggestions=len(run.suggestions),
-                        created=run.created,
-                        updated=run.updated,
-                        removed=run.removed,
-                        existing=run.existing,
-                        invalid=run.invalid,
-                    )
+                stored = False
+                for owner in owners.get(pk) or [user]:
+                    try:
+                        # The service locks and reads the article itself.
+                        run = services.suggestions_store(
+                            article=Article(pk=pk),
+                            user=owner,
+                            found=suggestions,
+                            text_sha256=sha256,
+                        )
+                    except (PermissionDenied, ValidationError) as exc:
+                        messages = getattr(exc, "messages", None) or [str(exc)]
+                        failures.append(f"article {pk}: {' '.join(messages)}")
+                    else:
+                        stored = True
+                        totals.update(
+                            suggestions=len(run.suggestions),
+                            created=run.created,
+                            updated=run.updated,
+                            removed=run.removed,
+                            existing=run.existing,
+                            invalid=run.invalid,
+                        )
+                totals.update(articles=int(stored))
                 bar.update()
         for failure in failures:
             self.stderr.write(failure)
