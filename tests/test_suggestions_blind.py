@@ -294,6 +294,33 @@ def test_only_their_annotator_accepts_or_dismisses_them(
     assert owned(blind)["bob"] == {SPEAKER, "Villebrune", QUOTE, CLAIM}
 
 
+@pytest.mark.parametrize("verb", ["accept", "dismiss"])
+@pytest.mark.parametrize(
+    ("who", "status", "words"),
+    [
+        ("alice", 200, ""),
+        ("bob", 404, ""),
+        ("ada", 403, "another annotator's own version"),
+        ("rita", 403, "Only editors and admins"),
+        ("carl", 404, ""),
+        ("nemo", 403, ""),
+        (None, 401, ""),
+    ],
+)
+def test_accepting_or_dismissing_ones_suggestion_per_role(
+    request, api, as_user, blind, alice, verb, who, status, words
+):
+    claim = Span.objects.get(article=blind, text=CLAIM, created_by=alice)
+    client = as_user(request.getfixturevalue(who)) if who else api
+    response = client.post(f"{SPANS}{claim.pk}/{verb}/", {}, format="json")
+    assert response.status_code == status, response.content
+    if words:
+        assert words in response.json()["error"]["message"]
+    claim.refresh_from_db()
+    expected = {"accept": "pending", "dismiss": "dismissed"}[verb]
+    assert claim.status == (expected if status == 200 else "suggested")
+
+
 def test_tagging_ones_suggestion_accepts_it_not_anothers(blind, alice, bob, labels):
     start = TEXT.index("Villebrune")
     span = services.span_create(
