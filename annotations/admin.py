@@ -3,7 +3,7 @@ from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
 from django.contrib.auth.forms import UserChangeForm
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils.functional import lazy
 from django.utils.translation import gettext_lazy as _
@@ -168,6 +168,9 @@ class DeletesThroughServices:
             self.delete_through_services(request, obj)
         except ValidationError as exc:
             self.message_user(request, " ".join(exc.messages), messages.ERROR)
+        except PermissionDenied as exc:
+            # A suggestion, say: accepted or dismissed on the annotate page.
+            self.message_user(request, str(exc), messages.ERROR)
 
     def delete_queryset(self, request, queryset):
         for obj in queryset:
@@ -268,11 +271,14 @@ class SpanAdmin(DeletesThroughServices, admin.ModelAdmin):
         "end",
         "text",
         "status",
+        "origin",
+        "score",
         "created_by",
         "reviewed_by",
     ]
     list_filter = [
         "status",
+        "origin",
         "label",
         "entity_type",
         "article__language",

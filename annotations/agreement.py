@@ -770,7 +770,9 @@ def report(
     # Ids, not joins: the rows are many and the names few. The order does not
     # matter: every comparison sorts by position.
     spans = list(
+        # People's versions: their suggestions are not (yet) annotations.
         Span.objects.filter(article_id__in=list(rows), blind=True)
+        .accepted()
         .order_by()
         .values_list(
             "article_id",

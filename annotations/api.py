@@ -48,6 +48,7 @@ from .models import Article, Assignment, AuditEvent, Dataset, Label, Span
 from .parsers import JSONParser
 from .serializers import (
     SPAN_VALUES,
+    AcceptSerializer,
     AdjudicateSerializer,
     AdjudicationResultSerializer,
     AgreementSerializer,
@@ -61,6 +62,7 @@ from .serializers import (
     AuditEventSerializer,
     DatasetCreateSerializer,
     DatasetSerializer,
+    DismissSerializer,
     ErrorSerializer,
     ImportResultSerializer,
     LabelSerializer,
@@ -69,6 +71,7 @@ from .serializers import (
     SpanCreateSerializer,
     SpanSerializer,
     SpanUpdateSerializer,
+    SuggestionRunSerializer,
     span_rows,
 )
 
@@ -481,9 +484,12 @@ class ArticleViewSet(
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
 
     def get_queryset(self):
+        articles = Article.objects.visible_to(self.request.user)
+        if self.action in ("history", "suggest", "adjudicate"):
+            # They answer with events or spans, not the article itself.
+            return articles
         return (
-            Article.objects.visible_to(self.request.user)
-            .select_related("uploaded_by")
+            articles.select_related("uploaded_by")
             .prefetch_related(
                 Prefetch(
                     "assignments",
@@ -671,7 +677,7 @@ class ArticleViewSet(
             raise exceptions.ValidationError({"file": exc.messages}) from None
         fields.setdefault("title", ingest.upload_title(upload, file_title))
         fields["allow_duplicate"] = fields.get("allow_duplicate") or allow_duplicate
-        return services.article_create(user=request.user, text=text, **fields)
+        return services.article_upload(user=request.user, text=text, **fields)
 
     def _create_many(self, items, allow_duplicate: bool):
         """Create every item or none, through the bulk import's one write path."""
@@ -713,7 +719,9 @@ class ArticleViewSet(
         serializer.is_valid(raise_exception=True)
         fields = dict(serializer.validated_data)
         fields["allow_duplicate"] = fields.get("allow_duplicate") or allow_duplicate
-        return services.article_create(user=self.request.user, **fields)
+        # One article is an upload, which suggestions follow; a list is a bulk
+        # load through the import (see _create_many).
+        return services.article_upload(user=self.request.user, **fields)
 
     def _with_counts(self, articles):
         by_id = self.get_queryset().in_bulk([a.pk for a in articles])
@@ -752,6 +760,39 @@ class ArticleViewSet(
                 "left_untyped": result.left_untyped,
             }
         )
+
+    @extend_schema(
+        summary="Run the suggesters on the article",
+        description=(
+            "Editors and admins. Proposes quotes with their speaker, entities, "
+            "claims and opinions as spans with status `suggested`, an `origin` "
+            "and a `score`, and returns the article's suggestions. Running it "
+            "again replaces the suggestions nobody touched and never proposes a "
+            "span that exists in any status. Approved entities of every article "
+            "serve as a gazetteer."
+        ),
+        request=None,
+        responses={200: SuggestionRunSerializer, **ERRORS},
+    )
+    @action(detail=True, methods=["post"])
+    def suggest(self, request, pk=None):
+        article = self.get_object()
+        permissions.require(request.user, "suggest", article)
+        run = services.article_suggest(article=article, user=request.user)
+        suggestions = Span.objects.filter(
+            pk__in=[span.pk for span in run.suggestions]
+        ).select_related("label", "created_by", "reviewed_by")
+        by_id = {span.pk: span for span in suggestions}
+        data = {
+            "suggestions": SpanSerializer(
+                [by_id[span.pk] for span in run.suggestions], many=True
+            ).data,
+            "created": run.created,
+            "updated": run.updated,
+            "removed": run.removed,
+            "existing": run.existing,
+        }
+        return Response(data)
 
     @extend_schema(
         summary="The article's history, its spans' included, oldest first",
@@ -897,8 +938,11 @@ class SpanViewSet(
 
     def get_queryset(self):
         user = self.request.user
+        # A dismissed suggestion is hidden, but accepting or dismissing it
+        # again is a stale write (409), not an unknown span.
+        with_dismissed = self.action in ("accept", "dismiss")
         return (
-            Span.objects.visible_to(user)
+            Span.objects.visible_to(user, with_dismissed=with_dismissed)
             .with_visible_source(approved_only=permissions.sees_approved_only(user))
             .select_related("label", "created_by", "reviewed_by")
         )
@@ -1011,6 +1055,58 @@ class SpanViewSet(
     @action(detail=True, methods=["post"])
     def reject(self, request, pk=None):
         return self._decision(request, RejectSerializer, services.span_reject)
+
+    @extend_schema(
+        summary="Accept a suggestion",
+        description=(
+            "Editors and admins. The suggestion becomes an ordinary pending span "
+            "created by you, keeping its `origin`. Corrections (`start`, `end`, "
+            "`label`, `entity_type`, `source`, and `text` to check) apply in the "
+            "same call. A quote's suggested speaker is accepted with it. Send "
+            "`version` to refuse a stale accept (409); a span that is no longer "
+            "a suggestion also gets 409."
+        ),
+        request=AcceptSerializer,
+        responses={200: SpanSerializer, **ERRORS},
+    )
+    @action(detail=True, methods=["post"])
+    def accept(self, request, pk=None):
+        span = self.get_object()
+        permissions.require(request.user, "accept_suggestion", span)
+        serializer = AcceptSerializer(
+            data=request.data, context=self.get_serializer_context()
+        )
+        serializer.is_valid(raise_exception=True)
+        span = services.span_accept(
+            span=span, user=request.user, **serializer.validated_data
+        )
+        return self._output(span)
+
+    @extend_schema(
+        summary="Dismiss a suggestion",
+        description=(
+            "Editors and admins. The span becomes `dismissed`: counted in the "
+            "suggestion figures, shown nowhere else. Send `version` to refuse a "
+            "stale dismissal (409)."
+        ),
+        request=DismissSerializer,
+        responses={200: SpanSerializer, **ERRORS},
+    )
+    @action(detail=True, methods=["post"])
+    def dismiss(self, request, pk=None):
+        span = self.get_object()
+        permissions.require(request.user, "dismiss_suggestion", span)
+        serializer = DismissSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        span = services.span_dismiss(
+            span=span, user=request.user, **serializer.validated_data
+        )
+        data = SpanSerializer(
+            Span.objects.select_related("label", "created_by", "reviewed_by").get(
+                pk=span.pk
+            )
+        ).data
+        return Response(data)
 
     def _decision(self, request, serializer_class, decide):
         span = self.get_object()

@@ -21,9 +21,17 @@ class SpanStatus(models.TextChoices):
     PENDING = "pending", gettext_lazy("Pending")
     APPROVED = "approved", gettext_lazy("Approved")
     REJECTED = "rejected", gettext_lazy("Rejected")
+    # Proposed by the suggesters; accepting makes it an ordinary pending span.
+    SUGGESTED = "suggested", gettext_lazy("Suggested")
+    # A suggestion turned down: kept for the precision figures, shown nowhere.
+    DISMISSED = "dismissed", gettext_lazy("Dismissed")
     # An annotator's own version once its article is adjudicated: kept for
     # agreement and feedback, never exported or shown to consumers.
     SUPERSEDED = "superseded", gettext_lazy("Superseded")
+
+
+# Spans no person has taken on: not pending, not exported, not reviewed.
+SUGGESTION_STATUSES = (SpanStatus.SUGGESTED, SpanStatus.DISMISSED)
 
 
 class ApiTokenScope(models.TextChoices):

@@ -381,6 +381,7 @@ def article_feedback(request, pk):
     version = [
         agreement.Mark(*values)
         for values in visible.filter(blind=True, created_by__username=name)
+        .accepted()
         .order_by("start", "end", "id")
         .values_list(*fields)
     ]
@@ -390,6 +391,7 @@ def article_feedback(request, pk):
     result = [
         agreement.Mark(*values)
         for values in visible.filter(blind=False)
+        .accepted()
         .exclude(status=Span.Status.REJECTED)
         .order_by("start", "end", "id")
         .values_list(*fields)

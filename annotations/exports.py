@@ -13,8 +13,10 @@ Offsets are Unicode code points into the canonical (NFC, ``\\n``) article text,
 
 Filters (``ExportQuery.from_params``; unknown keys are refused)
 ---------------------------------------------------------------
-``status`` approved (default), pending, rejected or all (data consumers:
-approved only); ``label`` and ``article``, repeatable or comma-separated;
+``status`` approved (default), pending, rejected, all (approved, pending and
+rejected) or suggested (the suggesters' proposals nobody accepted yet; data
+consumers: approved only, anything else is refused); dismissed suggestions are
+never exported; ``label`` and ``article``, repeatable or comma-separated;
 ``language``; ``include_empty`` to keep articles without a matching span
 (jsonl and conll; csv and w3c have no row for them). ``since`` (an ISO 8601
 date or date-time) selects the articles changed after it: the article edited,
@@ -30,7 +32,8 @@ Formats
 -------
 jsonl
     One article a line, exactly the DESIGN.md shape, each span with its
-    ``status`` too; spans sorted by (start, end, label).
+    ``status`` and ``origin`` too (``manual``, ``rule:<name>`` or
+    ``model:<name>@<version>``); spans sorted by (start, end, label).
 csv
     One span a row, RFC 4180: a header row, CRLF line ends, fields quoted when
     they hold ``"``, ``,`` or a line break; UTF-8 without a byte-order mark.
@@ -56,12 +59,13 @@ w3c
 
 The same field has the same name in jsonl keys and csv columns: ``start``,
 ``end``, ``label`` (the slug), ``text``, ``entity_type``, ``source_span``,
-``status``, ``annotator``, ``reviewer``, ``reviewed_at`` (csv says
+``status``, ``annotator``, ``reviewer``, ``reviewed_at``, ``origin`` (csv says
 ``span_id`` for the span's own id, beside ``article_id``). W3C carries the same
 values in its own vocabulary: selector ``start``/``end``, the ``tagging``,
 ``classifying``, ``linking`` and ``assessing`` bodies, the annotation's
 ``creator`` (the annotator) and the assessing body's ``creator`` and
-``created`` (reviewer and review time), all with the same value formats.
+``created`` (reviewer and review time), all with the same value formats, and
+for a span a rule or a model proposed its ``generator`` (the origin).
 
 """
 
@@ -89,6 +93,7 @@ from django.utils.translation import gettext as _
 
 from . import conll
 from .models import (
+    MANUAL_ORIGIN,
     Article,
     AuditEvent,
     Label,
@@ -104,7 +109,7 @@ CHUNK_SIZE = 500
 BLOCK_SIZE = 64 * 1024
 QUOTE_CONTEXT = 32
 
-STATUSES = ("approved", "pending", "rejected", "all")
+STATUSES = ("approved", "pending", "rejected", "all", "suggested")
 FILTER_KEYS = ("status", "label", "article", "language", "since", "include_empty")
 PARAM_KEYS = (*FILTER_KEYS, "format", "lines", "excel", "manifest")
 
@@ -123,6 +128,7 @@ SPAN_KEYS = (
     "reviewer",
     "reviewed_at",
     "status",
+    "origin",
 )
 CSV_COLUMNS = (
     "article_id",
@@ -137,6 +143,7 @@ CSV_COLUMNS = (
     "annotator",
     "reviewer",
     "reviewed_at",
+    "origin",
 )
 W3C_CONTEXT = "http://www.w3.org/ns/anno.jsonld"
 
@@ -462,7 +469,10 @@ def _querysets(query: ExportQuery, user):
         articles = Article.objects.visible_to(user)
         if sees_approved_only(user):
             spans = spans.approved()
-    if query.status != "all":
+    if query.status == "all":
+        # Suggestions are no one's work yet: only asked for by name.
+        spans = spans.accepted()
+    else:
         spans = spans.filter(status=query.status)
     # Approved spans name approved sources only: a consumer never learns the
     # id of an entity still pending, nor does a snapshot consumers download.
@@ -524,6 +534,7 @@ def records(
         "reviewed_iso",
         "status",
         "created_iso",
+        "origin",
     )
     reviewed_at, formatted = _timestamp("reviewed_at")
     created_at, _formatted = _timestamp("created_at")
@@ -568,6 +579,7 @@ def records(
                     "reviewed_at": to_iso(row[10]),
                     "status": row[11],
                     "created_at": to_iso(row[12]),
+                    "origin": row[13],
                 }
             )
         for row in chunk:
@@ -610,7 +622,10 @@ class ExportStats:
 def jsonl_line(record: dict) -> str:
     """Return the DESIGN.md jsonl line (with its newline) for one record."""
     line = {key: record[key] for key in ARTICLE_KEYS}
-    line["spans"] = [{key: span[key] for key in SPAN_KEYS} for span in record["spans"]]
+    # Snapshots frozen before spans had an origin lack it and keep their bytes.
+    line["spans"] = [
+        {key: span[key] for key in SPAN_KEYS if key in span} for span in record["spans"]
+    ]
     return json.dumps(line, ensure_ascii=False) + "\n"
 
 
@@ -663,6 +678,8 @@ def write_csv(
                 span["annotator"],
                 span["reviewer"],
                 span["reviewed_at"],
+                # Snapshots frozen before spans had an origin: an empty cell.
+                span.get("origin", ""),
             )
             for span in spans
         )
@@ -734,6 +751,10 @@ def w3c_annotation(record: dict, span: dict, iri, *, context: bool) -> dict:
             },
         }
     )
+    origin = span.get("origin")
+    if origin and origin != MANUAL_ORIGIN:
+        # The Web Annotation model's agent that made it: a rule or a model.
+        annotation["generator"] = {"type": "Software", "name": origin}
     return annotation
 
 

@@ -137,7 +137,10 @@ class ArticleFilter(django_filters.FilterSet):
 
     def filter_label(self, queryset, name, value: str):
         user = getattr(self.request, "user", None)
-        return queryset.with_label(value, spans=Span.objects.visible_to(user))
+        # People's spans: a suggestion alone does not give an article a label.
+        return queryset.with_label(
+            value, spans=Span.objects.visible_to(user).accepted()
+        )
 
 
 def _reshape(filterset, name, field_class=None, **extra):
@@ -256,7 +259,17 @@ class SpanFilter(django_filters.FilterSet):
         label=gettext_lazy("Label"),
         help_text="Label slug; repeat for several.",
     )
-    status = django_filters.MultipleChoiceFilter(choices=Span.Status.choices)
+    # Dismissed suggestions are shown nowhere: asking for them is an error.
+    status = django_filters.MultipleChoiceFilter(
+        choices=[
+            (value, name)
+            for value, name in Span.Status.choices
+            if value != Span.Status.DISMISSED
+        ]
+    )
+    origin = django_filters.CharFilter(
+        help_text="manual, rule:<name> or model:<name>@<version>."
+    )
     annotator = django_filters.CharFilter(
         field_name="created_by__username", label=gettext_lazy("Annotator")
     )
@@ -274,6 +287,7 @@ class SpanFilter(django_filters.FilterSet):
             "article",
             "label",
             "status",
+            "origin",
             "annotator",
             "reviewer",
             "language",
@@ -338,7 +352,9 @@ class ReviewQueueFilter(SpanFilter):
             "annotator",
             lambda: (
                 get_user_model()
-                .objects.filter(Exists(Span.objects.filter(created_by=OuterRef("pk"))))
+                .objects.filter(
+                    Exists(Span.objects.accepted().filter(created_by=OuterRef("pk")))
+                )
                 .order_by("username")
                 .values_list("username", flat=True)
             ),

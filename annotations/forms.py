@@ -221,6 +221,38 @@ class SpanBoundsForm(PlainErrorsMixin, forms.Form):
     version = forms.IntegerField(label=gettext_lazy("version"), min_value=1)
 
 
+class IdListField(forms.Field):
+    """One or more ids sent under one name."""
+
+    widget = forms.MultipleHiddenInput
+    MAX_ITEMS = 5000
+
+    def to_python(self, value):
+        try:
+            ids = [int(item) for item in value or ()]
+        except (TypeError, ValueError):
+            raise ValidationError(_("The spans are not a list of ids.")) from None
+        if not ids or any(not 1 <= pk < 2**63 for pk in ids):
+            raise ValidationError(_("The spans are not a list of ids."))
+        if len(ids) > self.MAX_ITEMS:
+            raise ValidationError(
+                _("Send at most %(max)d spans at once.") % {"max": self.MAX_ITEMS}
+            )
+        return ids
+
+
+class AcceptSuggestionsForm(PlainErrorsMixin, forms.Form):
+    """Shift+Y: the suggestions the page shows of one label, from a score up."""
+
+    label = forms.ModelChoiceField(
+        queryset=Label.objects.all(),
+        to_field_name="slug",
+        error_messages={"invalid_choice": gettext_lazy("Choose one of the labels.")},
+    )
+    min_score = forms.FloatField(min_value=0, max_value=1)
+    spans = IdListField()
+
+
 class UndoForm(PlainErrorsMixin, forms.Form):
     """The audit event of the change to undo."""
 
@@ -408,6 +440,7 @@ class ExportFiltersForm(forms.Form):
             ("pending", gettext_lazy("Pending")),
             ("rejected", gettext_lazy("Rejected")),
             ("all", gettext_lazy("All")),
+            ("suggested", gettext_lazy("Suggestions not yet accepted")),
         ],
         initial="approved",
     )

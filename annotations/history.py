@@ -6,7 +6,7 @@ changed, before and after.
 """
 
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 
 from .models import AuditEvent, Label, Span
 from .text import excerpt
@@ -153,7 +153,18 @@ def entries(user, events) -> list[dict]:
                 "start": after.get("start", 0),
                 "end": after.get("end", 0),
             }
-        elif event.action == AuditEvent.Action.UPDATE:
+        elif event.action == AuditEvent.Action.SUGGEST:
+            entry["details"] = ngettext(
+                "%(n)d suggestion in all: %(new)d new, %(gone)d removed.",
+                "%(n)d suggestions in all: %(new)d new, %(gone)d removed.",
+                after.get("suggestions", 0),
+            ) % {
+                "n": after.get("suggestions", 0),
+                "new": after.get("created", 0),
+                "gone": after.get("removed", 0),
+            }
+        elif event.action in (AuditEvent.Action.UPDATE, AuditEvent.Action.ACCEPT):
+            # An accepted suggestion lists its corrections, and its new status.
             for field, name in _FIELD_NAMES.items():
                 if field in _UNTOLD or before.get(field) == after.get(field):
                     continue

@@ -92,7 +92,15 @@ from django.utils.translation import ngettext
 
 from . import bulk, parsers, services
 from . import text as text_utils
-from .models import Article, AuditEvent, Label, Span, span_problems
+from .models import (
+    MANUAL_ORIGIN,
+    Article,
+    AuditEvent,
+    Label,
+    Span,
+    origin_validator,
+    span_problems,
+)
 from .permissions import is_admin, require
 
 SOURCES = ("jsonl", "label-studio", "doccano")
@@ -130,6 +138,8 @@ SPAN_KEYS = {
     "reviewer",
     "reviewed_at",
     "status",
+    # Provenance survives a round trip: manual, rule:<name>, model:<name>@<v>.
+    "origin",
 }
 STRING_FIELDS = ("title", "language", "source_url", "outlet", "byline")
 _ENTITY_TYPES = set(Span.EntityType.values)
@@ -711,7 +721,7 @@ def _check_spans(raw_spans, canonical, mapping, problems, result, jsonl) -> list
                     % {"where": where, "key": key}
                 )
                 bad = True
-        for key in ("text", "entity_type"):
+        for key in ("text", "entity_type", "origin"):
             if span.get(key) is not None and not isinstance(span[key], str):
                 problems.append(
                     _("%(where)s: %(key)s must be a string.")
@@ -755,6 +765,11 @@ def _check_spans(raw_spans, canonical, mapping, problems, result, jsonl) -> list
             errors["entity_type"] = field_.error_messages["invalid_choice"] % {
                 "value": entity_type
             }
+        origin = span.get("origin") or MANUAL_ORIGIN
+        try:
+            origin_validator(origin)
+        except ValidationError as exc:
+            errors["origin"] = exc.messages[0]
         if errors:
             problems.extend(_messages(errors, where))
             if "text" in errors and mapping.suggests_utf16(
@@ -789,6 +804,7 @@ def _check_spans(raw_spans, canonical, mapping, problems, result, jsonl) -> list
             text=canonical[start:end],
             entity_type=entity_type or None,
             status=status or Span.Status.APPROVED,
+            origin=origin,
             ref=ref,
             source_ref=span.get("source_span"),
         )

@@ -29,9 +29,12 @@ from django.utils.translation import gettext_lazy
 
 from . import permissions
 from . import text as text_utils
-from .choices import ApiTokenScope, SpanStatus
+from .choices import SUGGESTION_STATUSES, ApiTokenScope, SpanStatus
 
 ENTITY_SLUG = "entity"
+# Where a span came from (DESIGN.md section 7): made by hand, by a rule of the
+# suggesters, or by a statistical model with its version.
+MANUAL_ORIGIN = "manual"
 
 # Any case, and "_" for "-": LanguageCodeField stores the lowercase form.
 language_validator = RegexValidator(
@@ -43,6 +46,10 @@ colour_validator = RegexValidator(
 )
 shortcut_validator = RegexValidator(
     r"^[a-z0-9]?$", gettext_lazy("A shortcut is one lower-case letter or digit.")
+)
+origin_validator = RegexValidator(
+    r"^(manual|rule:[a-z0-9][a-z0-9_.-]*|model:[A-Za-z0-9_.-]+@[A-Za-z0-9_.+-]+)$",
+    gettext_lazy("An origin is “manual”, “rule:<name>” or “model:<name>@<version>”."),
 )
 
 
@@ -160,14 +167,17 @@ def _span_count(spans, status):
 
 
 def _work_status_conditions() -> dict:
+    # Suggestions are nobody's work yet: they neither start nor hold up an
+    # article; superseded versions were decided by adjudication.
     every = Span.objects.filter(article=OuterRef("pk")).exclude(
-        status=Span.Status.SUPERSEDED
+        status__in=[*Span.SUGGESTION_STATUSES, Span.Status.SUPERSEDED]
     )
     decided_statuses = [Span.Status.APPROVED, Span.Status.REJECTED]
     # "Neither approved nor rejected" is pending (a check constraint says so,
-    # superseded versions aside), and "not pending" is decided. Put this way,
-    # no planner is tempted to walk the index of every span by status instead
-    # of the article's own spans (SQLite, without statistics, was).
+    # suggestions and superseded versions aside), and "not pending" is decided.
+    # Put this way, no planner is tempted to walk the index of every span by
+    # status instead of the article's own spans (SQLite, without statistics,
+    # was).
     undecided = Exists(every.exclude(status__in=decided_statuses))
     decided = Exists(every.exclude(status=Span.Status.PENDING))
     return {
@@ -259,6 +269,7 @@ class ArticleQuerySet(models.QuerySet):
         """Keep blind articles where at least two annotators have a version."""
         versions = (
             Span.objects.filter(article=OuterRef("pk"), blind=True)
+            .accepted()
             .order_by()
             .values("article")
             .annotate(n=Count("created_by", distinct=True))
@@ -537,18 +548,31 @@ class SpanQuerySet(models.QuerySet):
     def alive(self):
         return self.filter(article__is_deleted=False)
 
-    def visible_to(self, user):
+    def visible_to(self, user, *, with_dismissed: bool = False):
         """Return the spans ``user`` may read: consumers see approved spans only;
-        in blind articles each annotator sees only their own version.
+        in blind articles each annotator sees only their own version, their
+        own suggestions included; dismissed suggestions are hidden from
+        everyone (``with_dismissed`` keeps them, for the writes that must
+        answer "already dismissed").
         """
         if not permissions.can(user, "read_article"):
             return self.none()
         if permissions.sees_approved_only(user):
             # Versions are never approved: adjudication approves copies.
             return self.alive().approved()
-        return self.alive().filter(
+        spans = self.alive().filter(
             Q(blind=False) | Q(created_by=user) | sees_every_version(user)
         )
+        if with_dismissed:
+            return spans
+        return spans.exclude(status=Span.Status.DISMISSED)
+
+    def suggested(self):
+        return self.filter(status=Span.Status.SUGGESTED)
+
+    def accepted(self):
+        """Keep the spans that are people's work: neither suggested nor dismissed."""
+        return self.exclude(status__in=Span.SUGGESTION_STATUSES)
 
     def current(self):
         """Leave out superseded versions: what an article's pages show."""
@@ -591,13 +615,14 @@ class SpanQuerySet(models.QuerySet):
         SQLite, which keeps no statistics, to read every pending span through
         the status index and sort them all, where walking the review order's
         index stops after one page. Versions of blind articles are left out:
-        adjudication decides on them.
+        adjudication decides on them. Suggestions are nobody's to review yet.
         """
         return self.exclude(
             status__in=[
                 Span.Status.APPROVED,
                 Span.Status.REJECTED,
                 Span.Status.SUPERSEDED,
+                *Span.SUGGESTION_STATUSES,
             ]
         ).filter(blind=False)
 
@@ -605,8 +630,8 @@ class SpanQuerySet(models.QuerySet):
         """Order oldest article first, then by position in the article.
 
         Article ids grow with uploads, so they order articles by age; the order
-        is that of the unique index on (article, start, end, label), which a
-        page of the queue then walks instead of sorting every pending span.
+        is that of the index on (article, start, end, label), which a page of
+        the queue then walks instead of sorting every pending span.
         """
         return self.order_by("article_id", "start", "end", "label_id")
 
@@ -627,6 +652,7 @@ class SpanQuerySet(models.QuerySet):
 
 class Span(models.Model):
     Status = SpanStatus
+    SUGGESTION_STATUSES = SUGGESTION_STATUSES
 
     class EntityType(models.TextChoices):
         PER = "PER", gettext_lazy("Person")
@@ -653,6 +679,14 @@ class Span(models.Model):
         related_name="attributed_spans",
     )
     status = models.CharField(max_length=10, choices=Status, default=Status.PENDING)
+    origin = models.CharField(
+        max_length=100, default=MANUAL_ORIGIN, validators=[origin_validator]
+    )
+    # How sure the suggester was, in [0, 1]; None for spans made by hand.
+    score = models.FloatField(null=True, blank=True)
+    # An accepted suggestion whose offsets, label, type or source a person
+    # changed: the "accepted after correction" of the statistics.
+    corrected = models.BooleanField(default=False)
     # One annotator's own version in a blind article (created_by is that
     # annotator): only they, reviewers and admins see it until adjudication.
     # The database default serves bulk writers (COPY) that leave it out.
@@ -691,9 +725,31 @@ class Span(models.Model):
             ),
             models.CheckConstraint(
                 condition=Q(
-                    status__in=["pending", "approved", "rejected", "superseded"]
+                    status__in=[
+                        "pending",
+                        "approved",
+                        "rejected",
+                        "suggested",
+                        "dismissed",
+                        "superseded",
+                    ]
                 ),
                 name="span_status_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(origin="manual")
+                | Q(origin__startswith="rule:")
+                | Q(origin__startswith="model:"),
+                name="span_origin_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(score__isnull=True) | Q(score__gte=0, score__lte=1),
+                name="span_score_in_range",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status__in=["suggested", "dismissed"])
+                | Q(score__isnull=False) & ~Q(origin="manual"),
+                name="span_suggestion_has_origin_and_score",
             ),
             models.CheckConstraint(
                 condition=~Q(status="superseded") | Q(blind=True),
@@ -709,10 +765,13 @@ class Span(models.Model):
                 name="span_rejection_has_reason",
             ),
             # Two partial constraints, not one over a nullable column: NULLs
-            # are distinct in unique constraints on both databases.
+            # are distinct in unique constraints on both databases. Suggestions
+            # stand beside the spans people make: a dismissed one never blocks
+            # the same span made by hand (the suggesters, for their part, never
+            # propose a span that exists in any status).
             models.UniqueConstraint(
                 fields=["article", "start", "end", "label"],
-                condition=Q(blind=False),
+                condition=Q(blind=False) & ~Q(status__in=["suggested", "dismissed"]),
                 name="span_unique_per_article_label",
                 violation_error_message=gettext_lazy(
                     "This article already has a span with this label at these offsets."
@@ -720,7 +779,7 @@ class Span(models.Model):
             ),
             models.UniqueConstraint(
                 fields=["article", "start", "end", "label", "created_by"],
-                condition=Q(blind=True),
+                condition=Q(blind=True) & ~Q(status__in=["suggested", "dismissed"]),
                 name="span_unique_per_annotator_version",
                 violation_error_message=gettext_lazy(
                     "Your version already has a span with this label at these offsets."
@@ -739,10 +798,15 @@ class Span(models.Model):
             # walking the primary key over the whole table. The article's own
             # index stays: smaller, the planner keeps it for exports' chunks.
             models.Index(fields=["article", "id"], name="span_article_id_idx"),
+            models.Index(fields=["origin", "status"], name="span_origin_status_idx"),
         ]
 
     def __str__(self):
         return f"{self.label} {self.start}–{self.end}"
+
+    @property
+    def is_suggestion(self) -> bool:
+        return self.status == Span.Status.SUGGESTED
 
     def clean(self):
         """Check the span against its article: offsets, text, entity type, source."""
@@ -762,6 +826,14 @@ class Span(models.Model):
             pk=self.pk,
             article_id=self.article_id,
         )
+        if (
+            "source" not in errors
+            and self.source_id is not None
+            and self.source.status == Span.Status.DISMISSED
+        ):
+            errors["source"] = _(
+                "The source span %(id)d is a dismissed suggestion."
+            ) % {"id": self.source.pk}
         # A version's source is of the same version (versions are apart).
         if (
             source is not None
@@ -799,6 +871,9 @@ class Span(models.Model):
             "rejection_reason": self.rejection_reason,
             "reviewed_by": self.reviewed_by_id,
             "version": self.version,
+            "origin": self.origin,
+            "score": self.score,
+            "corrected": self.corrected,
             "blind": self.blind,
         }
 
@@ -969,8 +1044,9 @@ class AuditEventQuerySet(models.QuerySet):
         events = (
             events.filter(
                 # Consumers learn nothing of blind annotation, not even who
-                # does it: no assignment.
-                Q(object_type="article") & ~Q(action=AuditEvent.Action.ASSIGN)
+                # does it: no assignment; nor of suggestions.
+                Q(object_type="article")
+                & ~Q(action__in=[AuditEvent.Action.ASSIGN, AuditEvent.Action.SUGGEST])
                 | approval
                 & Q(object_id__in=spans.values("pk"))
                 & ~Exists(later_approval)
@@ -986,15 +1062,17 @@ class AuditEventQuerySet(models.QuerySet):
         see (for everyone but data consumers: ``visible_to`` shows those only
         approvals).
 
-        A version's events carry ``"blind": true`` in their snapshots. Before
+        A version's events carry ``"blind": true`` in their snapshots, and so
+        does an annotator's run of the suggesters on their version. Before
         adjudication only the version's annotator writes to it, so the events
         of a deleted version are theirs.
         """
         if not permissions.can(user, "read_article"):
             return self.none()
-        of_a_version = Q(object_type="span") & (
-            Q(after__blind=True) | Q(before__blind=True)
-        )
+        of_a_version = (
+            Q(object_type="span")
+            | Q(object_type="article", action=AuditEvent.Action.SUGGEST)
+        ) & (Q(after__blind=True) | Q(before__blind=True))
         own_versions = Span.objects.filter(blind=True, created_by=user).values("pk")
         hidden = (
             of_a_version
@@ -1020,6 +1098,9 @@ class AuditEvent(models.Model):
         DELETE = "delete", gettext_lazy("Deleted")
         APPROVE = "approve", gettext_lazy("Approved")
         REJECT = "reject", gettext_lazy("Rejected")
+        SUGGEST = "suggest", gettext_lazy("Suggestions made")
+        ACCEPT = "accept", gettext_lazy("Suggestion accepted")
+        DISMISS = "dismiss", gettext_lazy("Suggestion dismissed")
         ASSIGN = "assign", gettext_lazy("Assigned")
         ADJUDICATE = "adjudicate", gettext_lazy("Adjudicated")
         SUPERSEDE = "supersede", gettext_lazy("Superseded")

@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 
-from .choices import ApiTokenScope, Role, SpanStatus
+from .choices import SUGGESTION_STATUSES, ApiTokenScope, Role, SpanStatus
 
 ADMIN = "admin"
 ANY_ROLE = frozenset({Role.EDITOR, Role.REVIEWER, Role.CONSUMER, ADMIN})
@@ -70,6 +70,8 @@ def _read_article(user, article=None):
 
 
 def _read_span(user, span=None):
+    if span is not None and span.status == SpanStatus.DISMISSED:
+        return _("This suggestion was dismissed.")
     if _has(user, Role.EDITOR, Role.REVIEWER, ADMIN):
         return None
     if _has(user, Role.CONSUMER):
@@ -155,6 +157,17 @@ def _create_span(user, article=None):
     return None
 
 
+def _not_a_suggestion(span):
+    if span.status == SpanStatus.SUGGESTED:
+        return _(
+            "This span is a suggestion: accept it (with your corrections) or "
+            "dismiss it."
+        )
+    if span.status == SpanStatus.DISMISSED:
+        return _("This suggestion was dismissed.")
+    return None
+
+
 def _import_spans(user, article):
     refusal = _create_span(user, article) or _write_article(user, article)
     if refusal is None and article.in_blind_round:
@@ -173,6 +186,9 @@ def _change_span(user, span):
     it; the author need not wait for an admin to fix their own mistake.
     Deleting an approved span is stricter (``_delete_span``).
     """
+    refusal = _not_a_suggestion(span)
+    if refusal:
+        return refusal
     if span.status == SpanStatus.SUPERSEDED:
         return _(
             "This version was superseded by the adjudicated spans; it is kept as "
@@ -211,14 +227,23 @@ def _undo_span_change(user, event):
         "create",
         "update",
         "delete",
+        "accept",
+        "dismiss",
     ):
-        return _("Only the creation, edit or deletion of a span can be undone.")
+        return _(
+            "Only the creation, edit or deletion of a span, or a decision on a "
+            "suggestion, can be undone."
+        )
     return None
 
 
 def _review_span(user, span=None):
     if not _has(user, Role.REVIEWER, ADMIN):
         return _("Only reviewers and admins may approve or reject spans.")
+    if span is not None and span.status in SUGGESTION_STATUSES:
+        return _(
+            "Suggestions are not reviewed: an editor accepts or dismisses them first."
+        )
     if span is not None and span.blind:
         return _(
             "This span is one annotator's version in a blind article; it is "
@@ -284,6 +309,39 @@ def _view_agreement(user, obj=None):
     return None
 
 
+def _suggest(user, article=None):
+    if not _has(user, Role.EDITOR, ADMIN):
+        return _("Only editors and admins may ask for suggestions.")
+    if article is not None and article.is_deleted and not is_admin(user):
+        return _("This article has been deleted.")
+    if (
+        article is not None
+        and article.in_blind_round
+        and user.pk not in assigned_ids(article)
+    ):
+        return _(
+            "This article is annotated blind: only its assigned annotators may ask "
+            "for suggestions, each for their own version."
+        )
+    return None
+
+
+def _decide_on_suggestion(user, span=None):
+    # Accepting makes the span the editor's own work, so the rule is that of
+    # annotating; whether it is still a suggestion is a matter of its version.
+    if not _has(user, Role.EDITOR, ADMIN):
+        return _("Only editors and admins may accept or dismiss suggestions.")
+    if span is not None and span.article.is_deleted and not is_admin(user):
+        return _("This article has been deleted.")
+    if span is not None and span.blind and span.created_by_id != user.pk:
+        # Not even an admin: accepting would make it someone else's version.
+        return _(
+            "This suggestion belongs to another annotator's own version; only they "
+            "may accept or dismiss it."
+        )
+    return None
+
+
 def _export(user, obj=None):
     if not _has(user, *ANY_ROLE):
         return _("You need a role to download datasets.")
@@ -323,6 +381,9 @@ RULES = {
     "delete_span": _delete_span,
     "undo_span_change": _undo_span_change,
     "review_span": _review_span,
+    "suggest": _suggest,
+    "accept_suggestion": _decide_on_suggestion,
+    "dismiss_suggestion": _decide_on_suggestion,
     "read_all_versions": _read_all_versions,
     "assign": _assign,
     "adjudicate": _adjudicate,

@@ -259,6 +259,8 @@ class SpanSerializer(serializers.ModelSerializer):
             "entity_type",
             "source",
             "status",
+            "origin",
+            "score",
             "version",
             "created_by",
             "reviewed_by",
@@ -305,6 +307,8 @@ SPAN_VALUES = (
     "entity_type",
     "visible_source_id",
     "status",
+    "origin",
+    "score",
     "version",
     "created_by__username",
     "reviewed_by__username",
@@ -339,6 +343,8 @@ def span_rows(rows) -> list[dict]:
                 "entity_type": row["entity_type"],
                 "source": row["visible_source_id"],
                 "status": row["status"],
+                "origin": row["origin"],
+                "score": row["score"],
                 "version": row["version"],
                 "created_by": row["created_by__username"],
                 "reviewed_by": row["reviewed_by__username"],
@@ -412,6 +418,35 @@ class SpanUpdateSerializer(_SpanInputFields):
         super().__init__(*args, **kwargs)
         for field in self.fields.values():
             field.required = False
+
+
+class AcceptSerializer(SpanUpdateSerializer):
+    """Accept a suggestion, with any corrections in the same call."""
+
+
+class DismissSerializer(serializers.Serializer):
+    version = serializers.IntegerField(
+        required=False,
+        min_value=1,
+        max_value=MAX_INTEGER,
+        help_text="The version you saw; a stale one gets 409.",
+    )
+
+
+class SuggestionRunSerializer(serializers.Serializer):
+    suggestions = SpanSerializer(
+        many=True, help_text="The article's suggestions after the run, in text order."
+    )
+    created = serializers.IntegerField(help_text="Suggestions new in this run.")
+    updated = serializers.IntegerField(
+        help_text="Suggestions proposed again, with a new score, type or source."
+    )
+    removed = serializers.IntegerField(
+        help_text="Untouched suggestions of an earlier run no longer proposed."
+    )
+    existing = serializers.IntegerField(
+        help_text="Proposals left out: a span is already there, in some status."
+    )
 
 
 class ApproveSerializer(serializers.Serializer):

@@ -5,10 +5,11 @@ audit event in the same transaction, so the HTML views, the API and the
 management commands cannot drift apart.
 """
 
+import logging
 import random
 import secrets
 from collections import Counter, defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from django.conf import settings
@@ -16,6 +17,7 @@ from django.contrib.auth.forms import AdminUserCreationForm
 from django.contrib.auth.models import Group
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
@@ -25,6 +27,8 @@ from . import bulk
 from . import text as text_utils
 from .choices import Role
 from .models import (
+    ENTITY_SLUG,
+    MANUAL_ORIGIN,
     AnnotationMode,
     ApiToken,
     Article,
@@ -34,9 +38,12 @@ from .models import (
     Profile,
     Span,
     attach_co_annotators,
+    origin_validator,
 )
 from .permissions import ADMIN, can, is_admin, require
 from .permissions import roles as user_roles
+
+logger = logging.getLogger(__name__)
 
 ARTICLE_EDITABLE = {
     "title",
@@ -329,13 +336,17 @@ def _validate_span(span: Span) -> None:
         except ValidationError as exc:
             errors = exc.update_error_dict(errors)
     if not errors:
-        duplicate = Span.objects.filter(
-            article_id=span.article_id,
-            start=span.start,
-            end=span.end,
-            label_id=span.label_id,
-            blind=span.blind,
-        ).exclude(pk=span.pk)
+        duplicate = (
+            Span.objects.filter(
+                article_id=span.article_id,
+                start=span.start,
+                end=span.end,
+                label_id=span.label_id,
+                blind=span.blind,
+            )
+            .accepted()
+            .exclude(pk=span.pk)
+        )
         if span.blind:
             # In a blind article each annotator's version is a set of its own.
             duplicate = duplicate.filter(created_by_id=span.created_by_id)
@@ -367,11 +378,29 @@ def span_create(
     entity_type: str | None = None,
     source: Span | None = None,
 ) -> Span:
+    """Create a span by hand; where a suggestion already marks exactly these
+    offsets with this label, accept it instead (with the type and source given).
+    """
     require(user, "add_span")
     # The lock orders this span against an edit of the text or a delete; the
     # article's state is checked once it is held.
     article = Article.objects.select_for_update().get(pk=article.pk)
     require(user, "add_span", article)
+    blind = article.in_blind_round
+    twins = Span.objects.suggested().filter(
+        article=article, start=start, end=end, label=label, blind=blind
+    )
+    if blind:
+        # One's own suggestion only: another annotator's version is apart.
+        twins = twins.filter(created_by=user)
+    twin = twins.first()
+    if twin is not None:
+        twin = _lock_span(twin)
+        require(user, "accept_suggestion", twin)
+        # What the person gave overrides the suggestion; what they left out
+        # (no type, no source) keeps what was suggested.
+        given = {"entity_type": entity_type or None, "source": source, "text": text}
+        return _accept(twin, user, {k: v for k, v in given.items() if v})
     span = Span(
         article=article,
         label=label,
@@ -383,8 +412,9 @@ def span_create(
         created_by=user,
         # In a blind article, until adjudication, the span joins the
         # annotator's own version.
-        blind=article.in_blind_round,
+        blind=blind,
     )
+    _accept_source(span, user)
     _validate_span(span)
     try:
         with transaction.atomic():
@@ -393,6 +423,7 @@ def span_create(
         raise _validation_error(
             __all__=DUPLICATE_IN_VERSION if span.blind else DUPLICATE
         ) from None
+    _absorb_suggestions_at(span)
     # The page offers to undo this very event.
     span.audit_event = _audit(
         user, AuditEvent.Action.CREATE, span, after=span.snapshot()
@@ -414,7 +445,7 @@ def _relabel(span: Span, changes: dict) -> None:
         return
     if "entity_type" not in changes:
         span.entity_type = None
-    cited_by = span.attributed_spans.count()
+    cited_by = span.attributed_spans.accepted().count()
     if cited_by:
         raise _validation_error(
             label=_(
@@ -423,6 +454,8 @@ def _relabel(span: Span, changes: dict) -> None:
             )
             % {"n": cited_by}
         )
+    # Suggestions that named it simply stop naming it.
+    _forget_source(span)
 
 
 @transaction.atomic
@@ -445,6 +478,7 @@ def span_update(*, span: Span, user, version: int | None = None, **changes) -> S
     if ("start" in changes or "end" in changes) and "text" not in changes:
         span.text = ""
     span.entity_type = span.entity_type or None
+    _accept_source(span, user)
     _validate_span(span)
     span.audit_event = None
     if span.snapshot() == before:
@@ -454,9 +488,15 @@ def span_update(*, span: Span, user, version: int | None = None, **changes) -> S
         span.reviewed_by = None
         span.reviewed_at = None
         span.rejection_reason = ""
+    if span.origin != MANUAL_ORIGIN and _suggestion_changed(span, before):
+        # A suggestion fixed after it was accepted was not right either.
+        span.corrected = True
     span.version += 1
     span.updated_at = timezone.now()
-    _save_span(span, expected_version, [*SPAN_EDITABLE, *SPAN_REVIEW_FIELDS])
+    _save_span(
+        span, expected_version, [*SPAN_EDITABLE, *SPAN_REVIEW_FIELDS, "corrected"]
+    )
+    _absorb_suggestions_at(span)
     after = span.snapshot()
     if _reshaped(before, after) and user.pk != span.created_by_id:
         # What a reviewer decides on is now partly theirs (four-eyes).
@@ -472,7 +512,7 @@ def span_delete(*, span: Span, user) -> AuditEvent:
     """Delete the span; return the audit event, which ``span_undo`` can revert."""
     span = _lock_span(span)
     require(user, "delete_span", span)
-    cited_by = span.attributed_spans.count()
+    cited_by = span.attributed_spans.accepted().count()
     if cited_by:
         raise _validation_error(
             __all__=_(
@@ -481,6 +521,7 @@ def span_delete(*, span: Span, user) -> AuditEvent:
             )
             % {"n": cited_by}
         )
+    _forget_source(span)
     event = _audit(user, AuditEvent.Action.DELETE, span, before=span.snapshot())
     span.delete()
     return event
@@ -517,6 +558,10 @@ def _put_back(span: Span, snapshot: dict) -> None:
         else None
     )
     span.status = snapshot.get("status") or Span.Status.PENDING
+    if "origin" in snapshot:
+        span.origin = snapshot["origin"]
+        span.score = snapshot.get("score")
+        span.corrected = snapshot.get("corrected", False)
     span.rejection_reason = snapshot.get("rejection_reason") or ""
     span.reviewed_by_id = snapshot.get("reviewed_by")
     span.reviewed_at = (
@@ -572,7 +617,12 @@ def span_undo(*, user, event: AuditEvent) -> tuple[Span | None, AuditEvent]:
         if current is None:
             raise _gone()
         span = _lock_span(current)
-        require(user, "change_span", span)
+        # An adjusted suggestion is still a suggestion: its rule is accepting.
+        require(
+            user,
+            "accept_suggestion" if span.is_suggestion else "change_span",
+            span,
+        )
         expected = event.after["version"]
         if span.version != expected:
             raise Conflict(_stale_message(span, expected), span)
@@ -581,11 +631,49 @@ def span_undo(*, user, event: AuditEvent) -> tuple[Span | None, AuditEvent]:
         _validate_span(span)
         span.version += 1
         span.updated_at = timezone.now()
-        _save_span(span, expected, [*SPAN_EDITABLE, *SPAN_REVIEW_FIELDS])
+        _save_span(span, expected, [*SPAN_EDITABLE, *SPAN_REVIEW_FIELDS, "corrected"])
         return span, _audit(
             user, AuditEvent.Action.UPDATE, span, before=before, after=span.snapshot()
         )
+    if event.action in (AuditEvent.Action.ACCEPT, AuditEvent.Action.DISMISS):
+        return _suggestion_back(user=user, event=event)
     return _span_restore(user=user, event=event)
+
+
+def _suggestion_back(*, user, event: AuditEvent) -> tuple[Span, AuditEvent]:
+    """Make an accepted or dismissed span the suggestion it was before ``event``."""
+    current = Span.objects.filter(pk=event.object_id).first()
+    if current is None:
+        raise _gone()
+    span = _lock_span(current)
+    require(user, "accept_suggestion", span)
+    expected = event.after["version"]
+    if span.version != expected:
+        raise Conflict(_stale_message(span, expected), span)
+    cited_by = span.attributed_spans.accepted().count()
+    if cited_by:
+        raise _validation_error(
+            __all__=_(
+                "This entity is the source of %(n)d spans people made; it stays "
+                "accepted."
+            )
+            % {"n": cited_by}
+        )
+    before = span.snapshot()
+    _put_back(span, event.before)
+    span.corrected = False
+    span.created_by = user
+    _validate_span(span)
+    span.version += 1
+    span.updated_at = timezone.now()
+    _save_span(
+        span,
+        expected,
+        [*SPAN_EDITABLE, *SPAN_REVIEW_FIELDS, "corrected", "created_by"],
+    )
+    return span, _audit(
+        user, AuditEvent.Action.UPDATE, span, before=before, after=span.snapshot()
+    )
 
 
 def _span_restore(*, user, event: AuditEvent) -> tuple[Span, AuditEvent]:
@@ -672,6 +760,494 @@ def span_reject(*, span: Span, user, version: int | None, reason: str) -> Span:
         status=Span.Status.REJECTED,
         reason=reason,
     )
+
+
+# Suggestions (DESIGN.md section 7)
+
+
+@dataclass
+class SuggestionRun:
+    """What one run of the suggesters left on an article."""
+
+    article: Article
+    # The article's suggestions after the run, in text order.
+    suggestions: list[Span] = field(default_factory=list)
+    created: int = 0
+    updated: int = 0
+    removed: int = 0
+    # Proposals left out because a span exists there in some status.
+    existing: int = 0
+    # Proposals the checks refused (logged: a suggester's bug).
+    invalid: int = 0
+
+
+def _forget_source(span: Span) -> None:
+    """Suggestions naming ``span`` as their source stop naming it."""
+    Span.objects.suggested().filter(source=span).update(
+        source=None, version=F("version") + 1, updated_at=timezone.now()
+    )
+
+
+def _accept_source(span: Span, user) -> None:
+    """Accept ``span``'s source too while it is still a suggestion: people's
+    spans only ever name people's entities."""
+    source = span.source
+    if source is None or source.status != Span.Status.SUGGESTED:
+        return
+    source = _lock_span(source)
+    if source.status == Span.Status.SUGGESTED:
+        require(user, "accept_suggestion", source)
+        source = _accept(source, user, {})
+    span.source = source
+
+
+def _absorb_suggestions_at(span: Span) -> None:
+    """Remove the suggestions ``span`` now stands on (same offsets and label);
+    whatever named them as its source names ``span`` instead."""
+    twins = (
+        Span.objects.suggested()
+        .filter(
+            article_id=span.article_id,
+            start=span.start,
+            end=span.end,
+            label_id=span.label_id,
+            blind=span.blind,
+        )
+        .exclude(pk=span.pk)
+    )
+    if span.blind:
+        # Only the annotator's own suggestions: another version is apart.
+        twins = twins.filter(created_by_id=span.created_by_id)
+    twins = list(twins.values_list("pk", flat=True))
+    if twins:
+        Span.objects.filter(source_id__in=twins).update(
+            source=span, version=F("version") + 1, updated_at=timezone.now()
+        )
+        Span.objects.filter(pk__in=twins).delete()
+
+
+def _suggestion_changed(span: Span, before: dict) -> bool:
+    return (
+        span.label.slug,
+        span.start,
+        span.end,
+        span.entity_type,
+        span.source_id,
+    ) != (
+        before["label"],
+        before["start"],
+        before["end"],
+        before["entity_type"],
+        before["source"],
+    )
+
+
+def _check_still_suggested(span: Span, version: int | None) -> None:
+    """Raise Conflict unless ``span`` is a suggestion at ``version`` (if given)."""
+    sent = span.version if version is None else version
+    if span.status == Span.Status.DISMISSED:
+        raise Conflict(
+            _(
+                "This suggestion was already dismissed (version %(current)d; you "
+                "sent %(sent)d)."
+            )
+            % {"current": span.version, "sent": sent},
+            span,
+        )
+    if span.status != Span.Status.SUGGESTED:
+        raise Conflict(
+            _(
+                "This suggestion was already accepted by %(user)s (version "
+                "%(current)d; you sent %(sent)d)."
+            )
+            % {
+                "user": span.created_by.get_username(),
+                "current": span.version,
+                "sent": sent,
+            },
+            span,
+        )
+    if sent != span.version:
+        raise Conflict(_stale_message(span, sent), span)
+
+
+def _accept(span: Span, user, corrections: dict) -> Span:
+    """Make the locked suggestion ``span`` a pending span created by ``user``."""
+    before = span.snapshot()
+    for name, value in corrections.items():
+        setattr(span, name, value)
+    if "label" in corrections:
+        if not span.label.is_entity:
+            if "entity_type" not in corrections:
+                span.entity_type = None
+            _forget_source(span)
+        elif "source" not in corrections:
+            span.source = None
+    if ("start" in corrections or "end" in corrections) and "text" not in corrections:
+        span.text = ""
+    span.entity_type = span.entity_type or None
+    _accept_source(span, user)
+    _validate_span(span)
+    # Adjusted while still a suggestion, or corrected now.
+    span.corrected = span.corrected or _suggestion_changed(span, before)
+    expected_version = span.version
+    span.status = Span.Status.PENDING
+    span.created_by = user
+    span.created_at = span.updated_at = timezone.now()
+    span.version += 1
+    _save_span(
+        span,
+        expected_version,
+        [
+            "label",
+            "start",
+            "end",
+            "text",
+            "entity_type",
+            "source",
+            "status",
+            "created_by",
+            "created_at",
+            "updated_at",
+            "corrected",
+        ],
+    )
+    _absorb_suggestions_at(span)
+    # The page offers to undo this very event.
+    span.audit_event = _audit(
+        user,
+        AuditEvent.Action.ACCEPT,
+        span,
+        before=before,
+        after=span.snapshot(),
+    )
+    return span
+
+
+@transaction.atomic
+def span_accept(*, span: Span, user, version: int | None = None, **corrections) -> Span:
+    """Accept a suggestion: it becomes an ordinary pending span created by
+    ``user`` and keeps its origin.
+
+    ``corrections`` (label, start, end, text, entity_type, source) apply in
+    the same step and mark it corrected. A suggested entity named as its
+    source is accepted too. A span that is no longer a suggestion, or a stale
+    ``version``, raises Conflict.
+    """
+    unknown = set(corrections) - SPAN_EDITABLE
+    if unknown:
+        raise TypeError(f"Unknown span fields: {sorted(unknown)}")
+    span = _lock_span(span)
+    require(user, "accept_suggestion", span)
+    _check_still_suggested(span, version)
+    return _accept(span, user, corrections)
+
+
+@transaction.atomic
+def suggestion_adjust(*, span: Span, user, version: int, start: int, end: int) -> Span:
+    """Move a suggestion's boundaries before accepting it (the page's nudge keys).
+
+    It stays a suggestion, now corrected: a later run keeps it as it is.
+    """
+    span = _lock_span(span)
+    require(user, "accept_suggestion", span)
+    _check_still_suggested(span, version)
+    before = span.snapshot()
+    span.start, span.end, span.text = start, end, ""
+    _validate_span(span)
+    if (span.start, span.end) == (before["start"], before["end"]):
+        span.audit_event = None
+        return span
+    span.corrected = True
+    span.version += 1
+    span.updated_at = timezone.now()
+    _save_span(span, version, ["start", "end", "text", "corrected", "updated_at"])
+    span.audit_event = _audit(
+        user, AuditEvent.Action.UPDATE, span, before=before, after=span.snapshot()
+    )
+    return span
+
+
+@transaction.atomic
+def span_dismiss(*, span: Span, user, version: int | None = None) -> Span:
+    """Dismiss a suggestion: kept for the figures, shown nowhere."""
+    span = _lock_span(span)
+    require(user, "dismiss_suggestion", span)
+    _check_still_suggested(span, version)
+    before = span.snapshot()
+    expected_version = span.version
+    span.status = Span.Status.DISMISSED
+    # Neither a dismissed quote's speaker nor a dismissed speaker stays linked:
+    # nothing then holds back the next run from replacing either.
+    span.source = None
+    span.version += 1
+    span.updated_at = timezone.now()
+    _forget_source(span)
+    _save_span(span, expected_version, ["status", "source", "updated_at"])
+    span.audit_event = _audit(
+        user,
+        AuditEvent.Action.DISMISS,
+        span,
+        before=before,
+        after=span.snapshot(),
+    )
+    return span
+
+
+@transaction.atomic
+def suggestions_accept_all(
+    *, article: Article, user, spans: list[int], label: Label, min_score: float
+) -> list[Span]:
+    """Accept, among the suggestions ``spans`` of the article, those labelled
+    ``label`` scoring ``min_score`` or more; the others are left alone.
+
+    The page sends what it shows, so nothing it did not show is accepted.
+    """
+    require(user, "accept_suggestion")
+    chosen = (
+        Span.objects.suggested()
+        .filter(article=article, pk__in=spans, label=label, score__gte=min_score)
+        .order_by("start", "end", "pk")
+    )
+    accepted = []
+    for span in chosen:
+        span = _lock_span(span)
+        require(user, "accept_suggestion", span)
+        # Accepting a quote may have accepted its speaker, listed later.
+        if span.status == Span.Status.SUGGESTED:
+            accepted.append(_accept(span, user, {}))
+    return accepted
+
+
+def suggestion_gazetteer() -> list[tuple[str, str]]:
+    """Return the newsroom's approved, typed entities as (name, type) pairs:
+    a name approved once is proposed everywhere."""
+    return list(
+        Span.objects.alive()
+        .approved()
+        .filter(label__slug=ENTITY_SLUG, entity_type__isnull=False)
+        .order_by()
+        .values_list("text", "entity_type")
+        .distinct()
+    )
+
+
+def article_suggest(*, article: Article, user, gazetteer=None) -> SuggestionRun:
+    """Run the suggesters on the article and store what they propose.
+
+    The suggesters run outside any transaction (they take a moment); only the
+    storing locks the article.
+    """
+    from .suggest import suggest_text
+
+    require(user, "suggest", article)
+    if gazetteer is None:
+        gazetteer = suggestion_gazetteer()
+    found = suggest_text(article.text, article.language, gazetteer=gazetteer)
+    return suggestions_store(
+        article=article, user=user, found=found, text_sha256=article.text_sha256
+    )
+
+
+def _standing_over(spans: list[Span], start: int, end: int) -> Span | None:
+    """Return the span among ``spans`` that a proposal at start–end repeats:
+    each covers at least half of the other (a corrected boundary, say)."""
+    for span in spans:
+        overlap = min(end, span.end) - max(start, span.start)
+        if overlap * 2 >= end - start and overlap * 2 >= span.end - span.start:
+            return span
+    return None
+
+
+def _valid_suggestion(span: Span) -> bool:
+    """Check a proposal as a span (offsets, text, type, source) and its origin.
+
+    Not ``clean_fields``: at 80 proposals an article its field-by-field checks
+    cost more than writing them.
+    """
+    try:
+        span.clean()
+        origin_validator(span.origin)
+        if span.entity_type not in (None, *Span.EntityType.values):
+            raise ValidationError(f"Unknown entity type {span.entity_type!r}.")
+        if not 0 <= span.score <= 1:
+            raise ValidationError(f"Score {span.score} is not in [0, 1].")
+    except ValidationError as error:
+        logger.warning(
+            "Suggestion %s %d-%d refused on article %d: %s",
+            span.label.slug,
+            span.start,
+            span.end,
+            span.article_id,
+            error.messages,
+        )
+        return False
+    return True
+
+
+@transaction.atomic
+def suggestions_store(
+    *, article: Article, user, found: list, text_sha256: str | None = None
+) -> SuggestionRun:
+    """Store the suggesters' ``found`` (``Suggestion``s of the article's text).
+
+    Suggestions nobody touched are replaced: those proposed again keep their
+    id (score, origin, type and source refreshed), the others go. A proposal
+    where a span exists in any status (accepted, decided, dismissed) is never
+    stored again; an entity there still serves as the source it names. Each
+    ``source`` index becomes the stored span's id.
+    """
+    require(user, "suggest", article)
+    article = Article.objects.select_for_update().get(pk=article.pk)
+    require(user, "suggest", article)
+    if text_sha256 is not None and text_sha256 != article.text_sha256:
+        raise _validation_error(
+            text=_(
+                "The article's text changed while suggestions were made; ask for "
+                "suggestions again."
+            )
+        )
+    run = SuggestionRun(article=article)
+    labels = {label.slug: label for label in Label.objects.all()}
+    # In a blind article the suggestions are the annotator's own, among the
+    # spans of their version only; otherwise the article's own spans (never
+    # the superseded versions of an adjudicated one).
+    blind = article.in_blind_round
+    spans = Span.objects.filter(article=article, blind=blind)
+    if blind:
+        spans = spans.filter(created_by=user)
+    # Untouched suggestions may be replaced; everything else (spans people
+    # made or accepted, dismissed or adjusted suggestions) stands.
+    taken, open_, current = {}, {}, []
+    for span in spans.select_related("label"):
+        key = (span.start, span.end, span.label_id)
+        if span.is_suggestion and not span.corrected:
+            open_[key] = span
+            continue
+        if span.is_suggestion:
+            current.append(span)
+        if key not in taken or taken[key].status == Span.Status.DISMISSED:
+            # A span people made outranks a dismissed one at the same place.
+            taken[key] = span
+    by_label = defaultdict(list)
+    for span in taken.values():
+        by_label[span.label_id].append(span)
+    now = timezone.now()
+    stored: list[Span | None] = [None] * len(found)
+    to_update = []
+    # Entities first: the other suggestions name them as their source, so they
+    # need their ids (the list holds entities first).
+    for phase in ("entities", "others"):
+        to_create = []
+        for index, suggestion in enumerate(found):
+            label = labels.get(suggestion.label)
+            if label is None or (label.is_entity != (phase == "entities")):
+                continue
+            source = (
+                stored[suggestion.source] if suggestion.source is not None else None
+            )
+            key = (suggestion.start, suggestion.end, label.pk)
+            existing = taken.get(key) or _standing_over(
+                by_label[label.pk], suggestion.start, suggestion.end
+            )
+            if existing is not None:
+                run.existing += 1
+                if existing.status != Span.Status.DISMISSED:
+                    stored[index] = existing
+                continue
+            span = open_.pop(key, None)
+            if span is None:
+                span = Span(
+                    article=article,
+                    label=label,
+                    start=suggestion.start,
+                    end=suggestion.end,
+                    text=suggestion.text,
+                    status=Span.Status.SUGGESTED,
+                    blind=blind,
+                    created_by=user,
+                    created_at=now,
+                    updated_at=now,
+                )
+                fresh = True
+            else:
+                before = (span.entity_type, span.source_id, span.score, span.origin)
+                fresh = False
+            span.entity_type = suggestion.entity_type if label.is_entity else None
+            span.source = source
+            span.score = round(float(suggestion.score), 4)
+            span.origin = suggestion.origin
+            if not _valid_suggestion(span):
+                run.invalid += 1
+                if not fresh:
+                    open_[key] = span
+                continue
+            stored[index] = span
+            current.append(span)
+            if fresh:
+                to_create.append(span)
+            elif before != (span.entity_type, span.source_id, span.score, span.origin):
+                span.version += 1
+                span.updated_at = now
+                to_update.append(span)
+        Span.objects.bulk_create(to_create)
+        run.created += len(to_create)
+    Span.objects.bulk_update(
+        to_update, ["entity_type", "source", "score", "origin", "version", "updated_at"]
+    )
+    run.updated = len(to_update)
+    gone = {span.pk for span in open_.values()}
+    if gone:
+        # Spans outside the run naming one of them keep it (they should not).
+        kept = set(
+            Span.objects.filter(source_id__in=gone)
+            .exclude(pk__in=gone)
+            .values_list("source_id", flat=True)
+        )
+        for span in open_.values():
+            if span.pk in kept:
+                current.append(span)
+        gone -= kept
+        Span.objects.filter(pk__in=gone).delete()
+        run.removed = len(gone)
+    current.sort(key=lambda s: (s.start, s.end, s.label.order, s.label.slug))
+    run.suggestions = current
+    if run.created or run.updated or run.removed:
+        after = {
+            "suggestions": len(current),
+            "created": run.created,
+            "updated": run.updated,
+            "removed": run.removed,
+        }
+        if blind:
+            # Told only to those who may see the version (``AuditEvent``'s
+            # ``without_hidden_versions``).
+            after["blind"] = True
+        _audit(user, AuditEvent.Action.SUGGEST, article, after=after)
+    return run
+
+
+def article_upload(*, user, title: str, text: str | bytes, **fields) -> Article:
+    """Create an article as an editor uploads it, then run the suggesters on
+    it when ``SUGGEST_ON_UPLOAD`` is on.
+
+    The article is stored whatever becomes of the suggestions:
+    ``article.suggestion_run`` holds them, ``article.suggestion_error`` why
+    there are none.
+    """
+    article = article_create(user=user, title=title, text=text, **fields)
+    article.suggestion_run = None
+    article.suggestion_error = ""
+    if settings.SUGGEST_ON_UPLOAD:
+        try:
+            article.suggestion_run = article_suggest(article=article, user=user)
+        except Exception:
+            # The upload is done; suggestions can be asked for again later.
+            logger.exception("Suggestions failed for article %d", article.pk)
+            article.suggestion_error = _(
+                "The article is saved, but no suggestions could be made for it."
+            )
+    return article
 
 
 # Labels
@@ -961,6 +1537,7 @@ class ImportSpan:
     text: str
     entity_type: str | None = None
     status: str = Span.Status.PENDING
+    origin: str = MANUAL_ORIGIN
     # The id the source file gives the span, and that of its source span.
     ref: object = None
     source_ref: object = None
@@ -1019,6 +1596,9 @@ _SPAN_COLUMNS = (
     "version",
     "created_at",
     "updated_at",
+    "origin",
+    "score",
+    "corrected",
 )
 _EVENT_COLUMNS = tuple(
     AuditEvent.build(actor=None, action=AuditEvent.Action.CREATE, created_at=0)
@@ -1126,9 +1706,12 @@ def _import_targets(user, items) -> dict:
     for article in articles.only(*fields):
         require(user, "import_spans", article)
     spans = defaultdict(dict)
-    # The article's own spans: annotators' versions are no match for an import.
-    rows = Span.objects.filter(article_id__in=wanted.values(), blind=False).values_list(
-        "article_id", "start", "end", "label_id", "pk"
+    # The article's own spans: annotators' versions are no match for an
+    # import, and suggestions stand beside imported spans, never in their place.
+    rows = (
+        Span.objects.filter(article_id__in=wanted.values(), blind=False)
+        .accepted()
+        .values_list("article_id", "start", "end", "label_id", "pk")
     )
     for article_id, start, end, label_id, pk in rows:
         spans[article_id][(start, end, label_id)] = pk
@@ -1201,6 +1784,9 @@ def _span_row(span, pk, article_id, source_id, user, status, now) -> tuple:
         1,
         now,
         now,
+        span.origin,
+        None,
+        False,
     )
 
 
@@ -1219,6 +1805,9 @@ def _span_event(span, row, user, now) -> tuple:
         "rejection_reason": "",
         "reviewed_by": reviewed_by,
         "version": 1,
+        "origin": span.origin,
+        "score": None,
+        "corrected": False,
         # Imports never write into an annotator's version.
         "blind": False,
     }
@@ -1272,8 +1861,10 @@ def _assign(*, article: Article, user, annotators: list, blind: bool) -> bool:
     }
     if before == after:
         return False
+    # A version is people's work: suggestions alone are none.
     with_versions = set(
         article.spans.filter(blind=True)
+        .accepted()
         .values_list("created_by__username", flat=True)
         .distinct()
     )
@@ -1294,7 +1885,15 @@ def _assign(*, article: Article, user, annotators: list, blind: bool) -> bool:
             )
             % {"names": ", ".join(sorted(dropped))}
         )
-    if blind and not article.is_blind and article.spans.exists():
+    if (
+        blind
+        and not article.is_blind
+        # Untouched suggestions are no one's work: they become each
+        # annotator's own (``_suggestions_follow``); an adjusted one is.
+        and article.spans.exclude(status=Span.Status.DISMISSED)
+        .exclude(status=Span.Status.SUGGESTED, corrected=False)
+        .exists()
+    ):
         raise _validation_error(
             blind=_(
                 "This article already has spans everyone sees; blind annotation "
@@ -1310,9 +1909,13 @@ def _assign(*, article: Article, user, annotators: list, blind: bool) -> bool:
         if pk not in current
     )
     article._assigned_ids = set(wanted)
+    was_blind = article.is_blind
     if article.annotation_mode != mode:
         article.annotation_mode = mode
         article.save(update_fields=["annotation_mode", "updated_at"])
+    _suggestions_follow(
+        article=article, user=user, annotators=annotators, was_blind=was_blind
+    )
     AuditEvent.record(
         actor=user,
         action=AuditEvent.Action.ASSIGN,
@@ -1322,6 +1925,75 @@ def _assign(*, article: Article, user, annotators: list, blind: bool) -> bool:
         article_id=article.pk,
     )
     return True
+
+
+def _suggestions_follow(*, article: Article, user, annotators: list, was_blind: bool):
+    """Keep the article's suggestions where its annotators see them.
+
+    An article made blind gives each annotator their own copy of every
+    untouched shared suggestion (a quote's speaker copied with it), and the
+    shared ones go: in a blind article suggestions are one annotator's, like
+    spans. Suggestions of people no longer annotating it blind (unassigned, or
+    the article shared again) go too; dismissed ones stay for the figures.
+    """
+    blind_now = article.is_blind
+    owners = list(annotators) if blind_now else []
+    Span.objects.filter(article=article, blind=True).suggested().exclude(
+        created_by__in=owners
+    ).delete()
+    if not blind_now or was_blind:
+        return
+    shared = list(
+        Span.objects.filter(article=article, blind=False)
+        .suggested()
+        .select_related("label")
+        .order_by("start", "end", "pk")
+    )
+    if not shared:
+        return
+    now = timezone.now()
+    copies = 0
+    for person in owners:
+        ids = {}
+        # Entities first: the others name them as their source.
+        for entities in (True, False):
+            batch = [span for span in shared if span.label.is_entity == entities]
+            made = Span.objects.bulk_create(
+                Span(
+                    article=article,
+                    label=span.label,
+                    start=span.start,
+                    end=span.end,
+                    text=span.text,
+                    entity_type=span.entity_type,
+                    source_id=ids.get(span.source_id),
+                    status=Span.Status.SUGGESTED,
+                    origin=span.origin,
+                    score=span.score,
+                    blind=True,
+                    created_by=person,
+                    created_at=now,
+                    updated_at=now,
+                )
+                for span in batch
+            )
+            ids.update(
+                (span.pk, copy.pk) for span, copy in zip(batch, made, strict=True)
+            )
+            copies += len(made)
+    Span.objects.filter(pk__in=[span.pk for span in shared]).delete()
+    _audit(
+        user,
+        AuditEvent.Action.SUGGEST,
+        article,
+        after={
+            "suggestions": copies,
+            "created": copies,
+            "updated": 0,
+            "removed": len(shared),
+            "blind": True,
+        },
+    )
 
 
 @transaction.atomic
@@ -1519,6 +2191,9 @@ def article_adjudicate(
         )
     # The versions are locked, so a plain bulk update cannot lose an edit.
     Span.objects.bulk_update(versions, ["status", "version", "updated_at"])
+    # The annotators' suggestions nobody took up end with the round: nothing
+    # is added to a version once it is superseded.
+    Span.objects.filter(article=article, blind=True).suggested().delete()
     article.adjudicated_by = user
     article.adjudicated_at = now
     article.save(update_fields=["adjudicated_by", "adjudicated_at", "updated_at"])

@@ -8,7 +8,7 @@ from django.db.models import Count, Q
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
-from .models import AuditEvent, Label, Span
+from .models import MANUAL_ORIGIN, AuditEvent, Label, Span
 
 DAYS = 30
 
@@ -48,7 +48,8 @@ def _rates(spans, field: str) -> list[Rate]:
 
 def _reviewed_spans():
     # The versions of blind articles go through adjudication, not review.
-    return Span.objects.alive().filter(blind=False)
+    # Suggestions are made for someone, not by them.
+    return Span.objects.alive().filter(blind=False).accepted()
 
 
 def by_label(spans=None) -> list[Rate]:
@@ -64,6 +65,71 @@ def by_label(spans=None) -> list[Rate]:
 def by_annotator(spans=None) -> list[Rate]:
     spans = _reviewed_spans() if spans is None else spans
     return _rates(spans, "created_by__username")
+
+
+@dataclass
+class OriginFigures:
+    """What became of the suggestions of one origin (rule or model)."""
+
+    origin: str
+    # Every suggestion stored: still open, accepted or dismissed.
+    suggested: int
+    waiting: int
+    accepted: int
+    # Accepted with a change of offsets, label, type or source.
+    corrected: int
+    dismissed: int
+
+    @property
+    def accepted_as_is(self) -> int:
+        return self.accepted - self.corrected
+
+    @property
+    def acceptance_rate(self) -> float | None:
+        """Accepted share of the suggestions someone decided on: the precision
+        the newsroom sees. None before any decision."""
+        decided = self.accepted + self.dismissed
+        return self.accepted / decided if decided else None
+
+
+def by_origin(spans=None) -> list[OriginFigures]:
+    """Suggestion figures per origin, in origin order; spans made by hand aside."""
+    spans = Span.objects.alive() if spans is None else spans
+    rows = (
+        spans.exclude(origin=MANUAL_ORIGIN)
+        .values("origin")
+        .annotate(
+            suggested=Count("pk"),
+            waiting=Count("pk", filter=Q(status=Span.Status.SUGGESTED)),
+            dismissed=Count("pk", filter=Q(status=Span.Status.DISMISSED)),
+            corrected=Count(
+                "pk",
+                filter=Q(corrected=True) & ~Q(status__in=Span.SUGGESTION_STATUSES),
+            ),
+        )
+        .order_by("origin")
+    )
+    return [
+        OriginFigures(
+            origin=row["origin"],
+            suggested=row["suggested"],
+            waiting=row["waiting"],
+            accepted=row["suggested"] - row["waiting"] - row["dismissed"],
+            corrected=row["corrected"],
+            dismissed=row["dismissed"],
+        )
+        for row in rows
+    ]
+
+
+def origin_totals(rows: list[OriginFigures], name: str) -> OriginFigures:
+    return OriginFigures(
+        name,
+        *(
+            sum(getattr(row, field) for row in rows)
+            for field in ("suggested", "waiting", "accepted", "corrected", "dismissed")
+        ),
+    )
 
 
 def oldest_pending_age(now=None) -> timedelta | None:

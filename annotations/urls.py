@@ -28,6 +28,28 @@ urlpatterns = [
         name="span_move",
     ),
     path("articles/<int:pk>/undo/", views.span_undo, name="span_undo"),
+    # Suggestions of an article
+    path("articles/<int:pk>/suggest/", views.article_suggest, name="article_suggest"),
+    path(
+        "articles/<int:pk>/spans/<int:span_pk>/accept/",
+        views.suggestion_accept,
+        name="suggestion_accept",
+    ),
+    path(
+        "articles/<int:pk>/spans/<int:span_pk>/dismiss/",
+        views.suggestion_dismiss,
+        name="suggestion_dismiss",
+    ),
+    path(
+        "articles/<int:pk>/spans/<int:span_pk>/adjust/",
+        views.suggestion_adjust,
+        name="suggestion_adjust",
+    ),
+    path(
+        "articles/<int:pk>/suggestions/accept/",
+        views.suggestions_accept,
+        name="suggestions_accept",
+    ),
     # Review
     path("review/", views.review_queue, name="review_queue"),
     path(

@@ -10,6 +10,7 @@ from django.http import Http404, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone, translation
+from django.utils.formats import number_format
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.timesince import timesince
 from django.utils.translation import gettext as _
@@ -73,6 +74,8 @@ class SpanRow:
         "status",
         "rejection_reason",
         "version",
+        "origin",
+        "score",
         "blind",
         "created_by_id",
         "username",
@@ -262,7 +265,7 @@ def article_new(request):
             form = forms.ArticleForm(initial=initial)
         elif valid:
             try:
-                article = services.article_create(
+                article = services.article_upload(
                     user=request.user,
                     # The second click, once the page has shown the duplicate.
                     allow_duplicate=action == "save_duplicate",
@@ -276,7 +279,9 @@ def article_new(request):
             except ValidationError as error:
                 form.add_error(None, error)
             else:
-                messages.success(request, _("Article saved. Select text to tag it."))
+                messages.success(request, _upload_message(article))
+                if article.suggestion_error:
+                    messages.warning(request, article.suggestion_error)
                 url = reverse("annotations:article_detail", args=[article.pk])
                 if request.htmx:
                     return HttpResponseClientRedirect(url)
@@ -297,6 +302,19 @@ def article_new(request):
     if _wants_fragment(request):
         template_name += "#upload-form"
     return render(request, template_name, context)
+
+
+def _upload_message(article) -> str:
+    run = article.suggestion_run
+    if run is None or not run.suggestions:
+        return _("Article saved. Select text to tag it.")
+    return ngettext(
+        "Article saved with %(n)d suggestion: press n to go to it, y to accept, "
+        "x to dismiss.",
+        "Article saved with %(n)d suggestions: press n to go to the next one, y "
+        "to accept, x to dismiss.",
+        len(run.suggestions),
+    ) % {"n": len(run.suggestions)}
 
 
 # Annotate
@@ -324,18 +342,35 @@ def _workspace(
     attach_co_annotators(spans)
     groups = {label.pk: [] for label in labels}
     counts = {status: 0 for status in Span.Status.values}
+    suggested = {label.pk: 0 for label in labels}
     for span in spans:
         span.label = labels_by_id[span.label_id]
         groups[span.label_id].append(span)
         counts[span.status] += 1
+        if span.status == Span.Status.SUGGESTED:
+            suggested[span.label_id] += 1
+    may_annotate = permissions.can(user, "add_span", article)
     context = {
         "article": article,
         "labels": labels,
         "label_styles_url": label_colours.stylesheet_url(labels),
         "spans": spans,
-        "groups": [(label, groups[label.pk]) for label in labels],
+        # The panel counts people's spans and, beside them, the suggestions.
+        "groups": [
+            (
+                label,
+                groups[label.pk],
+                len(groups[label.pk]) - suggested[label.pk],
+                suggested[label.pk],
+            )
+            for label in labels
+        ],
         "counts": counts,
-        "may_annotate": permissions.can(user, "add_span", article),
+        "span_count": len(spans) - counts[Span.Status.SUGGESTED],
+        "may_annotate": may_annotate,
+        "may_accept": may_annotate
+        and permissions.can(user, "accept_suggestion")
+        and permissions.can(user, "suggest", article),
         "sees_undecided": permissions.can(user, "read_undecided"),
         "message": message,
         "error": error,
@@ -349,6 +384,17 @@ def _workspace(
             "not_yours": _("You may not change this span."),
             "cannot_move": _("This span cannot move that way: it would be empty."),
             "nothing_to_undo": _("Nothing to undo on this page."),
+            "no_suggestion": _(
+                "No suggestion here: press n to go to the next suggestion, p to "
+                "the previous one."
+            ),
+            "no_more_suggestions": _("No more suggestions in this direction."),
+            "no_suggestions": _("This article has no suggestions left."),
+            "suggestions_hidden": _(
+                "Suggestions are hidden: show them again with the button in the "
+                "list of spans."
+            ),
+            "dismiss_with_x": _("This is a suggestion: press x to dismiss it."),
         },
         "entity_types": [
             (key, value, Span.EntityType(value).label)
@@ -370,6 +416,9 @@ def _workspace(
             "edit_statement": _("Edit label / source"),
             "delete": _("Delete"),
             "history": _("History"),
+            "accept": _("Accept"),
+            "dismiss": _("Dismiss"),
+            "score": _("score %(score)s"),
         },
     }
     if rows:
@@ -408,9 +457,19 @@ def _prepare_rows(request, context, rows):
         span.reject_form = None
         span.excerpt = text_utils.excerpt(span.text, 140)
         span.status_label = statuses[span.status]
+        span.is_suggestion = span.status == Span.Status.SUGGESTED
         span.details = history.annotated_by(span.username, span.co_annotator_names)
+        if span.is_suggestion:
+            # Made for someone by the suggesters: say by which, and how sure.
+            span.details = " · ".join(
+                (span.origin, context["ui"]["score"] % {"score": _score(span.score)})
+            )
         if span.entity_type:
             span.details += f" · {entity_types[span.entity_type]}"
+
+
+def _score(value) -> str:
+    return number_format(value, 2) if value is not None else "—"
 
 
 def _render_workspace(request, article, **kwargs):
@@ -508,21 +567,27 @@ def span_create(request, pk):
             return _message_only(request, error=error)
         return _after_span_write(request, article, error=error)
     message = _tagged_message(span)
-    if not request.htmx:
-        return _after_span_write(request, article, message=message)
+    if not request.htmx or span.audit_event.action == AuditEvent.Action.ACCEPT:
+        # Tagging exactly a suggestion accepted it: its row and perhaps its
+        # speaker's changed, so the whole workspace comes back.
+        return _after_span_write(
+            request, article, message=message, undo_event=span.audit_event.pk
+        )
     # Redraw the text, and slot the new row into its group in the panel.
     context = _workspace(
         request, article, message=message, rows=False, undo_event=span.audit_event.pk
     )
-    group = next(
-        spans for label, spans in context["groups"] if label.pk == span.label_id
+    group, group_size = next(
+        (spans, size)
+        for label, spans, size, _suggested in context["groups"]
+        if label.pk == span.label_id
     )
     index = next(i for i, row in enumerate(group) if row.pk == span.pk)
     _prepare_rows(request, context, [group[index]])
     context.update(
         oob=True,
         span=group[index],
-        group_size=len(group),
+        group_size=group_size,
         insert_at=(
             f"beforebegin:#span-row-{group[index + 1].pk}"
             if index + 1 < len(group)
@@ -641,10 +706,158 @@ def span_undo(request, pk):
         message = _("Undone: “%(text)s” is no longer tagged.") % {"text": text}
     elif event.action == AuditEvent.Action.DELETE:
         message = _("Undone: “%(text)s” is back.") % {"text": text}
+    elif event.action in (AuditEvent.Action.ACCEPT, AuditEvent.Action.DISMISS):
+        message = _("Undone: “%(text)s” is a suggestion again.") % {
+            "text": text_utils.excerpt(span.text, 80)
+        }
     else:
         message = _("Undone: “%(text)s” is as it was.") % {
             "text": text_utils.excerpt(span.text, 80)
         }
+    return _after_span_write(request, article, message=message)
+
+
+# Suggestions on the annotate page
+
+
+def _get_suggestion(request, article, span_pk, *, action) -> Span:
+    """Return the span for a decision on a suggestion; a dismissed one is found
+    too, so that deciding on it again says what happened (409), not 404."""
+    span = get_object_or_404(
+        Span.objects.visible_to(request.user, with_dismissed=True)
+        .filter(article=article)
+        .select_related("label"),
+        pk=span_pk,
+    )
+    span.article = article
+    permissions.require(request.user, action, span)
+    return span
+
+
+def _accepted_message(span) -> str:
+    words = {"text": text_utils.excerpt(span.text, 80), "label": span.label.name}
+    if span.source_id is not None:
+        words["source"] = text_utils.excerpt(span.source.text, 60)
+        return _("Accepted “%(text)s” as %(label)s, source: %(source)s.") % words
+    return _("Accepted “%(text)s” as %(label)s.") % words
+
+
+@require_POST
+@login_required
+def suggestion_accept(request, pk, span_pk):
+    """Accept a suggestion (the page's y key, or its Accept button)."""
+    article = _get_article(request, pk)
+    span = _get_suggestion(request, article, span_pk, action="accept_suggestion")
+    form = forms.DecisionForm(request.POST)
+    if not form.is_valid():
+        return _after_span_write(request, article, error=form.error_text())
+    try:
+        span = services.span_accept(
+            span=span, user=request.user, version=form.cleaned_data["version"]
+        )
+    except services.Conflict as conflict:
+        return _after_span_write(request, article, error=conflict.message, status=409)
+    except ValidationError as error:
+        return _after_span_write(request, article, error=_messages_of(error))
+    return _after_span_write(
+        request,
+        article,
+        message=_accepted_message(span),
+        undo_event=span.audit_event.pk,
+    )
+
+
+@require_POST
+@login_required
+def suggestion_dismiss(request, pk, span_pk):
+    """Dismiss a suggestion (the page's x key, or its Dismiss button)."""
+    article = _get_article(request, pk)
+    span = _get_suggestion(request, article, span_pk, action="dismiss_suggestion")
+    form = forms.DecisionForm(request.POST)
+    if not form.is_valid():
+        return _after_span_write(request, article, error=form.error_text())
+    try:
+        span = services.span_dismiss(
+            span=span, user=request.user, version=form.cleaned_data["version"]
+        )
+    except services.Conflict as conflict:
+        return _after_span_write(request, article, error=conflict.message, status=409)
+    return _after_span_write(
+        request,
+        article,
+        message=_("Dismissed “%(text)s”.")
+        % {"text": text_utils.excerpt(span.text, 80)},
+        undo_event=span.audit_event.pk,
+    )
+
+
+@require_POST
+@login_required
+def suggestion_adjust(request, pk, span_pk):
+    """Move a suggestion's boundaries before accepting it (the nudge keys)."""
+    article = _get_article(request, pk)
+    span = _get_suggestion(request, article, span_pk, action="accept_suggestion")
+    form = forms.SpanBoundsForm(request.POST)
+    if not form.is_valid():
+        return _after_span_write(request, article, error=form.error_text())
+    try:
+        span = services.suggestion_adjust(
+            span=span, user=request.user, **form.cleaned_data
+        )
+    except services.Conflict as conflict:
+        return _after_span_write(request, article, error=conflict.message, status=409)
+    except ValidationError as error:
+        return _after_span_write(request, article, error=_messages_of(error))
+    message = _("Suggestion now “%(text)s”: press y to accept it.") % {
+        "text": text_utils.excerpt(span.text, 80)
+    }
+    undo_event = span.audit_event.pk if span.audit_event else None
+    return _after_span_write(request, article, message=message, undo_event=undo_event)
+
+
+@require_POST
+@login_required
+def suggestions_accept(request, pk):
+    """Accept the suggestions the page shows of one label from a score up (Shift+Y)."""
+    article = _get_article(request, pk)
+    permissions.require(request.user, "accept_suggestion")
+    form = forms.AcceptSuggestionsForm(request.POST)
+    if not form.is_valid():
+        return _after_span_write(request, article, error=form.error_text())
+    wanted = form.cleaned_data
+    try:
+        accepted = services.suggestions_accept_all(
+            article=article,
+            user=request.user,
+            spans=wanted["spans"],
+            label=wanted["label"],
+            min_score=wanted["min_score"],
+        )
+    except ValidationError as error:
+        return _after_span_write(request, article, error=_messages_of(error))
+    message = ngettext(
+        "Accepted %(n)d %(label)s suggestion scoring %(score)s or more.",
+        "Accepted %(n)d %(label)s suggestions scoring %(score)s or more.",
+        len(accepted),
+    ) % {
+        "n": len(accepted),
+        "label": wanted["label"].name,
+        "score": _score(wanted["min_score"]),
+    }
+    return _after_span_write(request, article, message=message)
+
+
+@require_POST
+@login_required
+def article_suggest(request, pk):
+    """Run the suggesters again on the article (the panel's button)."""
+    article = _get_article(request, pk, action="suggest")
+    run = services.article_suggest(article=article, user=request.user)
+    message = ngettext(
+        "%(n)d suggestion: %(new)d new, %(gone)d removed.",
+        "%(n)d suggestions: %(new)d new, %(gone)d removed.",
+        len(run.suggestions),
+    ) % {"n": len(run.suggestions), "new": run.created, "gone": run.removed}
     return _after_span_write(request, article, message=message)
 
 
@@ -1053,6 +1266,10 @@ def review_stats(request):
         sum(rate.pending for rate in by_label),
     )
     totals.percent = _percent(totals.approval_rate)
+    by_origin = stats.by_origin()
+    origin_totals = stats.origin_totals(by_origin, _("All origins"))
+    for row in (*by_origin, origin_totals):
+        row.percent = _percent(row.acceptance_rate)
     now = timezone.now()
     oldest = stats.oldest_pending_age(now=now)
     context = {
@@ -1060,6 +1277,8 @@ def review_stats(request):
         "label_styles_url": label_colours.stylesheet_url(labels.values()),
         "by_label": by_label,
         "by_annotator": by_annotator,
+        "by_origin": by_origin,
+        "origin_totals": origin_totals,
         "totals": totals,
         "oldest_pending": timesince(now - oldest, now) if oldest is not None else None,
         "chart": charts.throughput_chart(stats.throughput()),

@@ -250,6 +250,8 @@ ARTICLE_MAX_CHARS = env_int("ARTICLE_MAX_CHARS", 1_000_000)
 # Four-eyes rule: a reviewer may not decide on a span they created unless this is on.
 ALLOW_SELF_REVIEW = env_bool("ALLOW_SELF_REVIEW", False)
 
+# Uploading an article (page or API, one at a time) runs the suggesters on it.
+SUGGEST_ON_UPLOAD = env_bool("SUGGEST_ON_UPLOAD", True)
 # Suggestions scoring under their label's minimum are not proposed (0 to 1).
 SUGGEST_MIN_SCORES = {
     "quote": env_float("SUGGEST_MIN_SCORE_QUOTE", 0.5),

@@ -61,6 +61,7 @@ def test_it_creates_a_span_with_code_point_offsets(as_user, alice, story):
     assert data["version"] == 1
     assert data["created_by"] == "alice"
     assert data["reviewed_by"] is None
+    assert (data["origin"], data["score"]) == ("manual", None)
     assert set(data) == {
         "id",
         "article",
@@ -71,6 +72,8 @@ def test_it_creates_a_span_with_code_point_offsets(as_user, alice, story):
         "entity_type",
         "source",
         "status",
+        "origin",
+        "score",
         "version",
         "created_by",
         "reviewed_by",

@@ -221,7 +221,10 @@ def test_two_editors_never_see_each_others_spans(
     for pk in bob_ids:
         assert client.get(f"{SPANS}{pk}/").status_code == 404
         assert client.get(f"{SPANS}{pk}/history/").status_code == 404
-        assert client.patch(f"{SPANS}{pk}/", {"start": 0}).status_code == 404
+        assert (
+            client.patch(f"{SPANS}{pk}/", {"start": 0}, format="json").status_code
+            == 404
+        )
         assert client.delete(f"{SPANS}{pk}/").status_code == 404
     history = client.get(f"/api/v1/articles/{blind_story.pk}/history/").json()
     seen = {event["object_id"] for event in history if event["object_type"] == "span"}

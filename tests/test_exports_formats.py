@@ -37,19 +37,19 @@ EXPECTED_JSONL = (
     '{"id": 9101, "start": 0, "end": 3, "label": "entity", "text": "Zoé", '
     '"source_span": null, "entity_type": "PER", "annotator": "alice", '
     '"reviewer": "rita", "reviewed_at": "2026-03-02T10:30:00.000000Z", '
-    '"status": "approved"}, '
+    '"status": "approved", "origin": "manual"}, '
     '{"id": 9102, "start": 12, "end": 49, "label": "quote", '
     '"text": "« Le maire, \\"Léon\\", viendra\\ndemain. »", "source_span": 9101, '
     '"entity_type": null, "annotator": "alice", "reviewer": "rita", '
-    '"reviewed_at": "2026-03-02T10:30:00.000000Z", "status": "approved"}, '
+    '"reviewed_at": "2026-03-02T10:30:00.000000Z", "status": "approved", "origin": "manual"}, '
     '{"id": 9103, "start": 25, "end": 29, "label": "entity", "text": "Léon", '
     '"source_span": null, "entity_type": "PER", "annotator": "alice", '
     '"reviewer": "rita", "reviewed_at": "2026-03-02T10:30:00.000000Z", '
-    '"status": "approved"}, '
+    '"status": "approved", "origin": "manual"}, '
     '{"id": 9104, "start": 64, "end": 70, "label": "entity", "text": "Québec", '
     '"source_span": null, "entity_type": "LOC", "annotator": "alice", '
     '"reviewer": "rita", "reviewed_at": "2026-03-02T10:30:00.000000Z", '
-    '"status": "approved"}]}\n'
+    '"status": "approved", "origin": "manual"}]}\n'
 )
 
 
@@ -93,17 +93,18 @@ def test_it_breaks_ties_on_the_label_slug(alice, bob, rita):
 
 EXPECTED_CSV = (
     "article_id,span_id,label,start,end,text,entity_type,source_span,status,"
-    "annotator,reviewer,reviewed_at\r\n"
-    "9001,9101,entity,0,3,Zoé,PER,,approved,alice,rita,2026-03-02T10:30:00.000000Z\r\n"
+    "annotator,reviewer,reviewed_at,origin\r\n"
+    "9001,9101,entity,0,3,Zoé,PER,,approved,alice,rita,2026-03-02T10:30:00.000000Z,"
+    "manual\r\n"
     '9001,9102,quote,12,49,"« Le maire, ""Léon"", viendra\ndemain. »",,9101,'
-    "approved,alice,rita,2026-03-02T10:30:00.000000Z\r\n"
+    "approved,alice,rita,2026-03-02T10:30:00.000000Z,manual\r\n"
     "9001,9103,entity,25,29,Léon,PER,,approved,alice,rita,"
-    "2026-03-02T10:30:00.000000Z\r\n"
-    '9001,9105,claim,32,46,"viendra\ndemain",,,pending,bob,,\r\n'
+    "2026-03-02T10:30:00.000000Z,manual\r\n"
+    '9001,9105,claim,32,46,"viendra\ndemain",,,pending,bob,,,manual\r\n'
     "9001,9106,opinion,50,70,Rendez-vous à Québec,,,rejected,alice,rita,"
-    "2026-03-02T10:30:00.000000Z\r\n"
+    "2026-03-02T10:30:00.000000Z,manual\r\n"
     "9001,9104,entity,64,70,Québec,LOC,,approved,alice,rita,"
-    "2026-03-02T10:30:00.000000Z\r\n"
+    "2026-03-02T10:30:00.000000Z,manual\r\n"
 )
 
 
@@ -119,7 +120,7 @@ def test_it_writes_only_the_header_when_nothing_matches(golden, alice):
     content, _export = run({"format": "csv", "label": "claim"}, alice)
     assert content == (
         "article_id,span_id,label,start,end,text,entity_type,source_span,status,"
-        "annotator,reviewer,reviewed_at\r\n"
+        "annotator,reviewer,reviewed_at,origin\r\n"
     )
 
 

@@ -183,7 +183,8 @@ def test_it_undoes_no_decision(alice, ada, person):
     decision = services.span_approve(span=person, user=ada, version=1)
     event = AuditEvent.objects.for_object(decision).get(action="approve")
     assert permissions.explain(ada, "undo_span_change", event) == (
-        "Only the creation, edit or deletion of a span can be undone."
+        "Only the creation, edit or deletion of a span, or a decision on a "
+        "suggestion, can be undone."
     )
 
 

@@ -144,8 +144,8 @@ def test_it_runs_a_constant_number_of_queries(
 ):
     client.force_login(rita)
     # session, user, groups, labels, by label (labels, counts), by annotator,
-    # oldest pending, throughput
-    with django_assert_num_queries(9):
+    # by origin, oldest pending, throughput
+    with django_assert_num_queries(10):
         assert client.get(URL).status_code == 200
     now = timezone.now()
     AuditEvent.objects.bulk_create(
@@ -159,7 +159,7 @@ def test_it_runs_a_constant_number_of_queries(
         )
         for n in range(300)
     )
-    with django_assert_num_queries(9):
+    with django_assert_num_queries(10):
         response = client.get(URL)
     assert response.context["chart"]["total_approved"] == 200 + 2
 

@@ -13,7 +13,7 @@ from functools import cache
 from django import template
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.formats import date_format
+from django.utils.formats import date_format, number_format
 from django.utils.html import conditional_escape, escape, format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
@@ -63,6 +63,16 @@ class _OpeningTags:
         self.escaped = _Escaped()
 
     def caption(self, span) -> SafeString:
+        if span.status == Span.Status.SUGGESTED:
+            # Who proposed it and how sure it was, rather than whom it was for.
+            return escape(
+                _("%(label)s · suggestion · %(origin)s · score %(score)s")
+                % {
+                    "label": span.label.name,
+                    "origin": span.origin,
+                    "score": number_format(span.score, 2),
+                }
+            )
         key = (span.label_id, span.status, span.created_by_id)
         caption = self.captions.get(key)
         if caption is None:
@@ -89,7 +99,7 @@ class _OpeningTags:
             tag = self.tags[key] = format_html(
                 '<mark class="hl{}" data-span-id="{}" data-label="{}" '
                 'data-status="{}" title="{}" data-from="{}" data-to="{}" '
-                'data-version="{}"{}>',
+                'data-version="{}"{}{}>',
                 _CONTINUED if continued else _NOTHING,
                 int(span.pk),
                 escaped[span.label.slug],
@@ -98,9 +108,21 @@ class _OpeningTags:
                 escaped[int(span.start)],
                 escaped[int(span.end)],
                 escaped[int(span.version)],
+                self.suggestion(span),
                 format_html(' data-annotator="{}"', int(slot)) if slot else _NOTHING,
             )
         return tag
+
+    @staticmethod
+    def suggestion(span) -> SafeString:
+        """Return a suggestion's origin and score, for the page's keys."""
+        if span.status != Span.Status.SUGGESTED:
+            return _NOTHING
+        return format_html(
+            ' data-origin="{}" data-score="{}"',
+            span.origin,
+            f"{float(span.score or 0):.4f}",
+        )
 
 
 @register.simple_tag
@@ -341,6 +363,20 @@ _ROW_DELETE = (
     '<button type="submit" class="link danger">{delete_words}</button></form>'
 )
 _ROW_REFUSAL = '<p class="small muted refusal">{refusal}</p>'
+# A suggestion's Accept and Dismiss buttons: the page's y and x keys.
+_ROW_SUGGESTION = (
+    '<div class="suggestion-actions small">'
+    '<form method="post" action="{spans_url}{pk}/accept/" '
+    'hx-post="{spans_url}{pk}/accept/" class="inline">{csrf}'
+    '<input type="hidden" name="version" value="{version}">'
+    '<button type="submit" class="approve">{accept_words} <kbd>y</kbd></button>'
+    "</form> "
+    '<form method="post" action="{spans_url}{pk}/dismiss/" '
+    'hx-post="{spans_url}{pk}/dismiss/" class="inline">{csrf}'
+    '<input type="hidden" name="version" value="{version}">'
+    '<button type="submit" class="link">{dismiss_words} <kbd>x</kbd></button>'
+    "</form></div>"
+)
 _ROW_TAIL = (
     "{review}"
     '<div class="span-links small"><a href="{history_url}{pk}{history_url_end}" '
@@ -352,7 +388,7 @@ _ROW_TAIL = (
 
 
 @cache
-def _row_format(source, decided, notice, edit, delete, refusal) -> str:
+def _row_format(source, decided, notice, edit, delete, refusal, suggestion) -> str:
     """Return the format string of a row with these parts (``decided``: "",
     "decided" or "rejected")."""
     pieces = [_ROW_HEAD]
@@ -363,6 +399,8 @@ def _row_format(source, decided, notice, edit, delete, refusal) -> str:
     pieces.append("</div>")
     if notice:
         pieces.append(_ROW_NOTICE)
+    if suggestion:
+        pieces.append(_ROW_SUGGESTION)
     if edit or delete:
         pieces.append('<div class="span-actions small">')
         pieces.extend(
@@ -436,6 +474,15 @@ def span_row(context, span) -> SafeString:
             csrf=parts["csrf"],
             delete_words=parts["delete"],
         )
+    suggestion = span.is_suggestion and bool(context.get("may_accept"))
+    if suggestion:
+        values.update(
+            spans_url=parts["spans_url"],
+            csrf=parts["csrf"],
+            version=int(span.version),
+            accept_words=parts["accept"],
+            dismiss_words=parts["dismiss"],
+        )
     refusal = False
     if span.reviewable:
         values["review"] = _review_controls(
@@ -455,5 +502,6 @@ def span_row(context, span) -> SafeString:
         bool(span.editable),
         bool(span.deletable),
         refusal,
+        suggestion,
     )
     return format_html(row_format, **values)

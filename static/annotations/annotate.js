@@ -20,6 +20,7 @@
   const MAX_SOURCES = 5;
   const UNDO_SECONDS = 10;
   const LAST_TYPE_KEY = "newsroom.lastEntityType";
+  const HIDE_SUGGESTIONS_KEY = "newsroom.hideSuggestions";
   const charCache = new WeakMap();
   const segmentCache = new WeakMap();
   const graphemes = typeof Intl !== "undefined" && Intl.Segmenter
@@ -400,6 +401,8 @@
       end: Number(mark.dataset.to),
       version: Number(mark.dataset.version),
       label: mark.dataset.label,
+      status: mark.dataset.status,
+      score: mark.dataset.score,
     };
   }
 
@@ -788,7 +791,8 @@
       return;
     }
     const row = document.getElementById("span-row-" + id);
-    if (row && !row.querySelector(".span-actions")) {
+    const suggestion = info.status === "suggested";
+    if (row && !row.querySelector(suggestion ? ".suggestion-actions" : ".span-actions")) {
       say(strings().not_yours || "", true);
       return;
     }
@@ -804,7 +808,9 @@
       say(strings().cannot_move || "", true);
       return;
     }
-    post(spansUrl() + id + "/move/", { start: start, end: end, version: info.version }, {
+    // A suggestion stays one, adjusted, until y accepts it.
+    const verb = suggestion ? "/adjust/" : "/move/";
+    post(spansUrl() + id + verb, { start: start, end: end, version: info.version }, {
       pin: id,
       caret: { anchor: which === "start" ? start : end, focus: which === "start" ? start : end },
     });
@@ -817,6 +823,10 @@
       return;
     }
     const row = document.getElementById("span-row-" + id);
+    if (spanInfo(id).status === "suggested") {
+      say(strings().dismiss_with_x || "", true);
+      return;
+    }
     if (!row || !row.querySelector('form[action$="/delete/"]')) {
       say(strings().not_yours || "", true);
       return;
@@ -849,6 +859,143 @@
         }, UNDO_SECONDS * 1000);
       }
     }
+  }
+
+  // Suggestions: n and p walk them in text order, y accepts the current one, x
+  // dismisses it, Shift+Y accepts every shown suggestion of its label scoring
+  // as much or more. The nudge keys adjust one before it is accepted.
+
+  function annotateArticle() {
+    return document.querySelector("article.annotate");
+  }
+
+  function suggestionsHidden() {
+    const article = annotateArticle();
+    return !!article && article.classList.contains("hide-suggestions");
+  }
+
+  function setSuggestionsHidden(hidden) {
+    const article = annotateArticle();
+    if (!article) return;
+    article.classList.toggle("hide-suggestions", hidden);
+    try {
+      if (hidden) window.localStorage.setItem(HIDE_SUGGESTIONS_KEY, "1");
+      else window.localStorage.removeItem(HIDE_SUGGESTIONS_KEY);
+    } catch (error) {
+      // Private windows may refuse storage; the toggle still works here.
+    }
+    syncSuggestionToggle();
+  }
+
+  function syncSuggestionToggle() {
+    const hidden = suggestionsHidden();
+    document.querySelectorAll("[data-toggle-suggestions]").forEach(function (button) {
+      button.setAttribute("aria-pressed", hidden ? "true" : "false");
+    });
+  }
+
+  // Every suggestion shown in the text, once each, outermost first at a place.
+  function suggestionList() {
+    const root = articleText();
+    if (!root || suggestionsHidden()) return [];
+    const seen = new Map();
+    root.querySelectorAll('mark[data-status="suggested"]').forEach(function (mark) {
+      if (seen.has(mark.dataset.spanId)) return;
+      seen.set(mark.dataset.spanId, {
+        id: mark.dataset.spanId,
+        start: Number(mark.dataset.from),
+        end: Number(mark.dataset.to),
+        label: mark.dataset.label,
+        score: mark.dataset.score,
+      });
+    });
+    return Array.from(seen.values()).sort(function (a, b) {
+      return a.start - b.start || b.end - a.end || Number(a.id) - Number(b.id);
+    });
+  }
+
+  function comesAfter(item, place) {
+    return item.start > place.start || (item.start === place.start && item.end < place.end);
+  }
+
+  // ``said``: what the last answer said, read out before the suggestion.
+  function goToSuggestion(item, said) {
+    const root = articleText();
+    const marks = spanMarks(item.id);
+    if (!root || !marks.length) return;
+    root.focus({ preventScroll: true });
+    setSelection(root, item.start, item.start);
+    lastCaret = item.start;
+    pin(item.id, item.start);
+    marks[0].scrollIntoView({ block: "center", behavior: "smooth" });
+    pulse(Array.from(marks));
+    announce(said ? said + " " + marks[0].title : marks[0].title);
+    drawCaret();
+  }
+
+  function stepSuggestion(direction) {
+    if (suggestionsHidden()) {
+      say(strings().suggestions_hidden || "", true);
+      return;
+    }
+    const list = suggestionList();
+    if (!list.length) {
+      say(strings().no_suggestions || "", true);
+      return;
+    }
+    const current = targetSpan();
+    const index = list.findIndex(function (item) { return item.id === current; });
+    let next;
+    if (index >= 0) {
+      next = list[index + direction];
+    } else if (direction > 0) {
+      next = list.find(function (item) { return item.start >= lastCaret; });
+    } else {
+      next = list.filter(function (item) { return item.start < lastCaret; }).pop();
+    }
+    if (!next) {
+      say(strings().no_more_suggestions || "", true);
+      return;
+    }
+    goToSuggestion(next);
+  }
+
+  function currentSuggestion() {
+    const id = targetSpan();
+    const info = id && spanInfo(id);
+    if (!info || info.status !== "suggested" || suggestionsHidden()) {
+      say(strings().no_suggestion || "", true);
+      return null;
+    }
+    const row = document.getElementById("span-row-" + id);
+    if (!row || !row.querySelector(".suggestion-actions")) {
+      say(strings().not_yours || "", true);
+      return null;
+    }
+    return info;
+  }
+
+  function decideSuggestion(verb) {
+    const info = currentSuggestion();
+    if (!info) return;
+    post(spansUrl() + info.id + "/" + verb + "/", { version: info.version }, {
+      pin: null,
+      // Then on to the suggestion that follows it.
+      nextSuggestion: { id: info.id, start: info.start, end: info.end },
+    });
+  }
+
+  function acceptAllLikeThis() {
+    const info = currentSuggestion();
+    const form = actionForm();
+    if (!info || !form) return;
+    const score = Number(info.score);
+    const ids = suggestionList()
+      .filter(function (item) { return item.label === info.label && Number(item.score) >= score; })
+      .map(function (item) { return item.id; });
+    post(form.dataset.acceptAllUrl, { label: info.label, min_score: info.score, spans: ids }, {
+      pin: null,
+    });
   }
 
   // The drawer that holds the span panel on phones and tablets.
@@ -983,6 +1130,13 @@
 
   window.addEventListener("resize", drawCaret);
 
+  // The scripts load deferred: the page is parsed, the toggle can apply now.
+  try {
+    if (window.localStorage.getItem(HIDE_SUGGESTIONS_KEY) === "1") setSuggestionsHidden(true);
+  } catch (error) {
+    // No storage: suggestions are shown.
+  }
+
   document.addEventListener("keydown", function (event) {
     if (event.isComposing) return;
     if (pickerKey(event)) {
@@ -1059,8 +1213,24 @@
     const bar = toolbar();
     if (!bar || event.key.length !== 1) return;
     const button = bar.querySelector('.toolbar-labels [data-shortcut="' + CSS.escape(event.key) + '"]');
+    // A selection goes to a label of that key first; otherwise the key may be
+    // one of the suggestions'.
+    const suggestionKey = SUGGESTION_KEYS[event.key];
+    if (suggestionKey && !(button && currentSelection())) {
+      event.preventDefault();
+      suggestionKey();
+      return;
+    }
     if (button && tag(button)) event.preventDefault();
   });
+
+  const SUGGESTION_KEYS = {
+    n: function () { stepSuggestion(1); },
+    p: function () { stepSuggestion(-1); },
+    y: function () { decideSuggestion("accept"); },
+    x: function () { decideSuggestion("dismiss"); },
+    Y: acceptAllLikeThis,
+  };
 
   // The panel's reject forms: Enter on a reason rejects with it, Escape closes.
   document.addEventListener("keydown", function (event) {
@@ -1119,6 +1289,10 @@
       closeDrawer();
       return;
     }
+    if (event.target.closest("[data-toggle-suggestions]")) {
+      setSuggestionsHidden(!suggestionsHidden());
+      return;
+    }
     const skip = event.target.closest("[data-focus-text]");
     if (skip) {
       const root = articleText();
@@ -1170,6 +1344,7 @@
     const words = box && box.querySelector(".flash-text");
     if (words) announce(words.textContent);
     syncDrawerToggle();
+    syncSuggestionToggle();
     if (root && afterCreate) {
       const made = afterCreate;
       afterCreate = null;
@@ -1201,6 +1376,14 @@
       }
       if (was.pin) pin(was.pin, was.caret ? was.caret.focus : null);
       else setCurrent(null);
+      const refused = box && box.querySelector(".flash.error");
+      if (was.nextSuggestion && !refused) {
+        const place = was.nextSuggestion;
+        const next = suggestionList().find(function (item) {
+          return item.id !== place.id && comesAfter(item, place);
+        });
+        if (next) goToSuggestion(next, words ? words.textContent : "");
+      }
       drawCaret();
       return;
     }
