@@ -153,14 +153,13 @@ def test_a_consumer_reads_history_in_a_constant_number_of_queries(
     url = f"/api/v1/articles/{article.pk}/history/"
     client = as_user(carl)
     client.get(url)  # the roles are then cached on the user
-    # article, its assignments (blind or shared), events (which spans are visible
-    # and which sources, in subqueries)
-    with django_assert_num_queries(3):
+    # article, events (which spans are visible and which sources, in subqueries)
+    with django_assert_num_queries(2):
         client.get(url)
     for phrase in ("Nous", "tiendrons", "promet", "Lefèvre"):
         span = tag(alice, article, labels["entity"], phrase)
         services.span_approve(span=span, user=rita, version=1)
-    with django_assert_num_queries(3):
+    with django_assert_num_queries(2):
         assert len(client.get(url).json()) == 1 + 2 + 4
 
 
