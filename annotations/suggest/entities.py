@@ -16,6 +16,7 @@ from __future__ import annotations
 import functools
 import re
 
+from spacy.attrs import IDX
 from spacy.language import Language
 from spacy.matcher import PhraseMatcher
 from spacy.tokens import Doc, Span
@@ -510,6 +511,16 @@ def _metonym_names(text: str):
         yield match.start(), match.end(), names[match.group()][0], "metonym"
 
 
+def _token_starts(doc) -> dict[int, int]:
+    """Return {character offset: token index} of ``doc``, built once per doc
+    from its arrays (without a Token object per word)."""
+    starts = doc.user_data.get("token_starts")
+    if starts is None:
+        starts = {idx: i for i, idx in enumerate(doc.to_array(IDX).tolist())}
+        doc.user_data["token_starts"] = starts
+    return starts
+
+
 def _names_after(doc, straight, data_file, kinds, entity_type, phrase):
     """Yield (start, end, type, rule) of capitalised names right after a cue
     of ``data_file`` (adjectives between allowed): « rue Gambetta », « le
@@ -518,7 +529,7 @@ def _names_after(doc, straight, data_file, kinds, entity_type, phrase):
         rule = "org-phrase"
     else:
         rule = "place-noun" if entity_type == "LOC" else "org-cue"
-    tokens_at = {token.idx: token.i for token in doc}
+    tokens_at = _token_starts(doc)
     for match in _cue_pattern(data_file, kinds).finditer(straight):
         if match.group().strip() == "chez":
             # « chez Marie » as often as « chez Renault ».

@@ -31,6 +31,8 @@ import bisect
 import re
 from dataclasses import dataclass
 
+import numpy
+from spacy.attrs import DEP, POS
 from spacy.tokens import Doc
 
 from . import base, entities
@@ -795,6 +797,17 @@ class Reader:
         chosen = latest or named
         return chosen[1] if chosen else None
 
+    def _subjects_not_pronouns(self):
+        """Yield the tokens of the doc that are subjects and not pronouns,
+        found in its arrays rather than by a Token object per word."""
+        strings = self.doc.vocab.strings
+        subjects = {strings.add("nsubj"), strings.add("nsubj:pass")}
+        pronoun = strings.add("PRON")
+        columns = self.doc.to_array([DEP, POS])
+        wanted = numpy.isin(columns[:, 0], list(subjects)) & (columns[:, 1] != pronoun)
+        for i in numpy.flatnonzero(wanted).tolist():
+            yield self.doc[i]
+
     def _subject_mentions(self) -> list[tuple[int, Speaker | None, str]]:
         """Return (position, who, kind) for the subjects outside quotes that
         name someone: a person or organisation, a titled noun resolved
@@ -803,9 +816,7 @@ class Reader:
         if self._subjects is not None:
             return self._subjects
         found: list[tuple[int, Speaker | None, str]] = []
-        for token in self.doc if self.parsed else ():
-            if token.dep_ not in ("nsubj", "nsubj:pass") or token.pos_ == "PRON":
-                continue
+        for token in self._subjects_not_pronouns() if self.parsed else ():
             if self._inside_quote(token.idx):
                 continue
             who = self._entity_at(token.idx) or next(
