@@ -136,7 +136,9 @@ def copy_floor(url: str) -> tuple[float, dict]:
                     buffer.write(block)
             dumps[table] = buffer.getvalue()
             counts[table] = conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
-        conn.execute("TRUNCATE " + ", ".join(TABLES))
+        # CASCADE: the tables that point at these (assignments, co-annotators)
+        # are empty after an import and would refuse a plain TRUNCATE.
+        conn.execute("TRUNCATE " + ", ".join(TABLES) + " CASCADE")
         conn.commit()
         started = time.perf_counter()
         tables = {}
