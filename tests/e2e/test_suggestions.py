@@ -193,3 +193,48 @@ def test_p_shift_y_the_toggle_and_undo(page, alice, proposed):
     page.click("[data-toggle-suggestions]")
     assert mark.evaluate("m => getComputedStyle(m).outlineStyle") == "dotted"
     assert page.locator(".span-row.status-suggested").first.is_visible()
+
+
+def test_in_a_blind_article_each_annotator_works_on_their_own_suggestions(
+    page, alice, bob, rita, labels
+):
+    # Suggested while shared, then made blind: each annotator gets a copy.
+    article = services.article_create(user=alice, title="Budget", text=TEXT)
+    services.article_suggest(article=article, user=alice)
+    services.article_assign(
+        article=article, user=rita, annotators=[alice, bob], blind=True
+    )
+    url = f"/articles/{article.pk}/"
+    suggested = '#article-text mark[data-status="suggested"]'
+
+    log_in(page, "alice")
+    page.goto(url)
+    count = page.locator(suggested).count()
+    assert count >= 5
+    page.keyboard.press("n")
+    wait_current(page, CLAIM[:30])
+    page.keyboard.press("y")
+    announced(page, "Accepted “Le conseil municipal")
+    mine = stored(page, article.pk)
+    assert mine[CLAIM]["status"] == "pending"
+    assert mine[CLAIM]["created_by"] == "alice"
+
+    # Bob sees his own copies, all still suggestions, and nothing of Alice's.
+    log_in(page, "bob")
+    page.goto(url)
+    assert page.locator(suggested).count() == count
+    assert page.locator('#article-text mark[data-status="pending"]').count() == 0
+    theirs = stored(page, article.pk)
+    assert {span["created_by"] for span in theirs.values()} == {"bob"}
+    assert theirs[CLAIM]["status"] == "suggested"
+    page.keyboard.press("n")
+    wait_current(page, CLAIM[:30])
+    page.keyboard.press("x")
+    announced(page, "Dismissed “Le conseil municipal")
+
+    # Alice's accepted claim stands; Bob's dismissal touched only his copy.
+    claims = Span.objects.filter(article=article, text=CLAIM)
+    assert {(span.created_by.username, span.status) for span in claims} == {
+        ("alice", "pending"),
+        ("bob", "dismissed"),
+    }
